@@ -17,7 +17,7 @@
  * writes nothing and only emit_scratch() requests count, so the memory
  * planner can reserve scratch space; then for real.
  *
- * Runtime pieces (runtime/*.h, compiled in as strings) are pasted into the
+ * Runtime pieces (runtime/NAME.h, compiled in as strings) are pasted into the
  * output once when an emitter calls emit_use_runtime().
  */
 #ifndef DLCC_CODEGEN_H
@@ -67,5 +67,58 @@ bool codegen_measure_scratch(Graph *g, Ctx *c, size_t *scratch);
 
 /* Runtime pieces compiled in (runtime_blob.c, generated at build time). */
 const char *runtime_piece(const char *name);
+
+/* Writes the graph as a Graphviz digraph (dlcc --emit=dot; codegen/dot.c). */
+bool dot_print(Graph *g, Ctx *c, FILE *f);
+
+/* ---------------------------------------------------------------- driver internals
+ * (codegen.c, codegen_weights.c), for emitters and for the training API
+ * emitter (codegen/train.c). */
+
+/* Puts `bytes` of data (little-endian storage format of t) into the weights
+ * blob, 64-byte aligned, once per data pointer, and returns the C expression
+ * `(const T *)(PREFIX_weights + OFF)` that points at it. */
+const char *emit_weight(Emit *e, const void *data, size_t bytes, DType t);
+/* Records runtime piece `name` (emit_use_runtime without the check). */
+void codegen_use_runtime(Codegen *cg, const char *name);
+
+/* Inside an API function: the pointer expression of v's storage, typed
+ * `(const T *)` when is_const else `(T *)`: the state arena
+ * `((char *)state + OFF)`, the weights, a staged input `in[i]` or a staged
+ * target `tg[i]` (see codegen_emit_prologue).  NULL, with an error, when v
+ * has no storage. */
+const char *codegen_value_ptr(Codegen *cg, const Value *v, bool is_const);
+/* Writes the start of an API function body: `int rc = 0;`, the checks of
+ * `state` (non-NULL, 64-byte aligned), `inputs` and `outputs` (when
+ * with_outputs), and the copies of misaligned inputs into the state
+ * (`const void *in[]`; with_targets: also `targets` into `tg[]`). */
+void codegen_emit_prologue(Codegen *cg, Buf *out, bool with_targets, bool with_outputs);
+/* Writes the kernel calls, in graph order, of the nodes needed for the n
+ * values roots (every node when roots is NULL), each followed by
+ * `if (rc < 0) return rc;`. */
+bool codegen_emit_calls(Codegen *cg, Buf *out, Value *const *roots, int n);
+/* Writes `const dlcc_tensor_desc PREFIX_WHAT[N] = {...};` for vals. */
+void codegen_emit_descs(Codegen *cg, Buf *out, const char *what, Value *const *vals, int n);
+/* Copies of graph values into a caller's buffer array (`outputs[k]` ...):
+ * `memcpy(ARRAY[k], <storage of vals[k]>, bytes)`. */
+void codegen_emit_copy_out(Codegen *cg, Buf *out, const char *array, Value *const *vals, int n);
+/* The prefix, and the prefix in upper case (for macros). */
+const char *codegen_prefix(const Codegen *cg);
+const char *codegen_prefix_upper(const Codegen *cg);
+/* The graph and context being generated (codegen/train.c). */
+Graph *codegen_graph(const Codegen *cg);
+Ctx *codegen_ctx(const Codegen *cg);
+
+/* Writes `static _Alignas(64) const unsigned char NAME[SIZE] = "...";`
+ * holding data[0..len) (zero-filled up to size, which is raised to len + 1
+ * when smaller) as one string literal split into lines (codegen_weights.c). */
+void codegen_write_blob(Buf *out, const char *name, const unsigned char *data, size_t len, size_t size);
+
+/* Training builds (ctx->train), defined in codegen/train.c: appends the
+ * training API (NUM_TARGETS/NUM_PARAMS, descriptors, PREFIX_train_step,
+ * PREFIX_param) to decls (pasted into both net.h and net.c) and defs (net.c,
+ * after PREFIX_run).  PREFIX_init has already zeroed the state and copied
+ * every VK_PARAM's initial data to its offset. */
+bool codegen_emit_train(Codegen *cg, Buf *decls, Buf *defs);
 
 #endif

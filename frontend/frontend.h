@@ -12,6 +12,10 @@ Graph *onnx_load_buffer(Ctx *c, const char *path, const uint8_t *data, size_t le
 /* Reads a .dl file (or text in memory, `path` used for locations). */
 Graph *dsl_load(Ctx *c, const char *path);
 Graph *dsl_parse(Ctx *c, const char *path, const char *text);
+/* After shape inference: checks the .dl type annotations (`h: f32[1, 128] = ...`)
+ * and that the train block's loss is a scalar f32 (located errors).  Uses the
+ * source kept in c (source_text); true when there is none (ONNX). */
+bool dsl_check_annotations(Graph *g, Ctx *c);
 /* Reads a serialized TensorProto (.pb) into a constant Value (for dlcc run and tests). */
 Value *onnx_load_tensor_pb(Ctx *c, Graph *g, const char *path);
 /* Writes a tensor as a serialized TensorProto. */

@@ -359,6 +359,10 @@ struct Graph {
     Value *loss;
     const char *optimizer;  /* "adam(lr=0.001)" style call text, or NULL */
     double clip_grad_norm;  /* 0: off */
+    /* passes */
+    bool shapes_known;      /* set by pass_shape: every value has a dtype and shape */
+    void *plan;             /* Plan of passes/plan.c (plan_of) */
+    void *train;            /* TrainInfo of passes/passes.h (train_info_of), set by pass_autodiff */
 };
 
 Graph *graph_new(Arena *a, const char *name);
@@ -391,6 +395,11 @@ bool ir_print(Graph *g, Ctx *c, FILE *f, const char *weights_dir, int64_t inline
 bool ir_verify(Graph *g, Ctx *c);
 /* Materialises Init descriptions into data (passes/init or ir/init.c). */
 bool init_materialize(Graph *g, Ctx *c, const char *base_dir);
+/* Counter-based random numbers (ir/init.c): Philox4x32-10, so element i of a
+ * stream depends only on (seed, i).  Initializers use them; dropout can too. */
+void philox4x32_10(const uint32_t key[2], const uint32_t ctr[4], uint32_t out[4]);
+double rng_uniform(uint64_t seed, uint64_t i); /* [0, 1), 53 bits from block (seed, i) */
+double rng_normal(uint64_t seed, uint64_t i);  /* standard normal, Box-Muller on block (seed, i) */
 
 /* f16 / bf16 conversions for the compiler itself (constant folding, printing). */
 float half_to_float(uint16_t h);
@@ -413,5 +422,15 @@ int norm_axis(int64_t axis, int rank);
 bool node_inputs_known(const Node *n);
 /* Error at the node's location, naming the op: "conv: ...". */
 bool node_error(Ctx *c, const Node *n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* ---------------------------------------------------------------- op parameters resolved at compile time */
+
+/* Slice (ir/shape_tensor.c): first index, step and count of every input dimension. */
+bool slice_resolve(const Node *n, Ctx *c, int64_t *start, int64_t *step, int64_t *count);
+/* Pad (ir/shape_tensor.c): pads[2 * rank], begins then ends, for every dimension. */
+bool pad_resolve(const Node *n, Ctx *c, int64_t *pads);
+/* Reductions (ir/shape_reduce.c): reduced[d] for every input dimension;
+ * returns false on a bad axis. */
+bool reduce_resolve_axes(const Node *n, Ctx *c, bool *reduced);
 
 #endif

@@ -1,0 +1,691 @@
+/*
+ * codegen.c: the driver that turns a planned Graph into net.c and net.h.
+ *
+ * First every value gets a storage: the state arena at Value.offset (set
+ * by pass_plan; Value.alias chains are followed), the weights blob
+ * (constants, folded values, and parameters of inference builds), or a
+ * caller's input.  Then each node becomes one static kernel whose body its
+ * op's emitter writes (codegen.h); kernels go to a buffer of their own,
+ * since emitters may still ask for runtime pieces and weights.  Finally the
+ * file is assembled in order: comment, includes, the API declarations
+ * (the same text as net.h, so net.c needs no header), runtime pieces, the
+ * weights, the kernels and the API functions.
+ *
+ * Codegen adds a small area of its own after the planned arena: copies of
+ * misaligned inputs (callers' buffers need no alignment, kernels may index
+ * them as typed arrays), outputs nobody reads that the planner left
+ * without an offset, and scratch that the plan did not reserve.
+ * NET_STATE_SIZE covers both and is at least 64.
+ *
+ * Training builds reuse all of this; codegen_emit_train (codegen/train.c)
+ * adds the training API with the helpers declared at the end of codegen.h.
+ */
+#include <string.h>
+
+#include "codegen.h"
+#include "../passes/passes.h"
+
+typedef enum StoreKind { ST_NONE, ST_STATE, ST_WEIGHTS, ST_INPUT, ST_TARGET } StoreKind;
+
+typedef struct Storage {
+    StoreKind kind;
+    int64_t off; /* ST_STATE, ST_WEIGHTS */
+    int index;   /* ST_INPUT, ST_TARGET */
+} Storage;
+
+enum { SKIP_NONE, SKIP_FOLDED, SKIP_ALIAS, SKIP_FAILED };
+
+struct Codegen {
+    Graph *g;
+    Ctx *c;
+    const char *prefix, *upper;
+    Buf blob;            /* weight bytes */
+    bool blob_used;
+    int64_t *value_woff; /* by value id: offset in blob, -1 */
+    const void **wptr;   /* emit_weight data already in the blob */
+    int64_t *woff;
+    int n_w, cap_w;
+    const char **pieces;
+    int n_pieces, cap_pieces;
+    int64_t own_end;     /* end of codegen's own state area */
+    int64_t *own_off;    /* by value id: own offset of an unplanned output, -1 */
+    int64_t *in_stage, *tg_stage;
+    const char **ws;     /* by node: scratch pointer expression */
+    unsigned char *skip; /* by node: SKIP_* */
+    Buf kernels;
+};
+
+static int64_t align64(int64_t x) { return (x + 63) & ~(int64_t)63; }
+
+const char *codegen_prefix(const Codegen *cg) { return cg->prefix; }
+const char *codegen_prefix_upper(const Codegen *cg) { return cg->upper; }
+Graph *codegen_graph(const Codegen *cg) { return cg->g; }
+Ctx *codegen_ctx(const Codegen *cg) { return cg->c; }
+
+void codegen_use_runtime(Codegen *cg, const char *name) {
+    for (int i = 0; i < cg->n_pieces; i++)
+        if (!strcmp(cg->pieces[i], name))
+            return;
+    if (cg->n_pieces == cg->cap_pieces) {
+        cg->cap_pieces = cg->cap_pieces ? 2 * cg->cap_pieces : 8;
+        const char **p = ARENA_ARRAY(cg->c->arena, const char *, cg->cap_pieces);
+        if (cg->n_pieces)
+            memcpy(p, cg->pieces, sizeof *p * (size_t)cg->n_pieces);
+        cg->pieces = p;
+    }
+    cg->pieces[cg->n_pieces++] = arena_strdup(cg->c->arena, name);
+}
+
+static int64_t codegen_own_alloc(Codegen *cg, int64_t bytes) {
+    int64_t at = cg->own_end;
+    cg->own_end = align64(at + (bytes > 0 ? bytes : 1));
+    return at;
+}
+
+/* ---------------------------------------------------------------- weights */
+
+static int64_t codegen_blob_add(Codegen *cg, const void *data, size_t bytes) {
+    static const unsigned char zeros[64];
+    cg->blob_used = true;
+    size_t pad = (size_t)align64((int64_t)cg->blob.len) - cg->blob.len;
+    buf_write(&cg->blob, zeros, pad);
+    int64_t at = (int64_t)cg->blob.len;
+    if (bytes)
+        buf_write(&cg->blob, data, bytes);
+    return at;
+}
+
+const char *emit_weight(Emit *e, const void *data, size_t bytes, DType t) {
+    Codegen *cg = e->cg;
+    if (e->measure || !cg)
+        return arena_printf(e->ctx->arena, "((const %s *)0)", dtype_ctype(t));
+    int i = 0;
+    while (i < cg->n_w && cg->wptr[i] != data)
+        i++;
+    if (i == cg->n_w) {
+        if (cg->n_w == cg->cap_w) {
+            cg->cap_w = cg->cap_w ? 2 * cg->cap_w : 16;
+            const void **p = ARENA_ARRAY(cg->c->arena, const void *, cg->cap_w);
+            int64_t *o = ARENA_ARRAY(cg->c->arena, int64_t, cg->cap_w);
+            if (cg->n_w) {
+                memcpy(p, cg->wptr, sizeof *p * (size_t)cg->n_w);
+                memcpy(o, cg->woff, sizeof *o * (size_t)cg->n_w);
+            }
+            cg->wptr = p;
+            cg->woff = o;
+        }
+        cg->wptr[i] = data;
+        cg->woff[i] = codegen_blob_add(cg, data, bytes);
+        cg->n_w++;
+    }
+    return arena_printf(cg->c->arena, "((const %s *)(%s_weights + %lld))", dtype_ctype(t), cg->prefix,
+                        (long long)cg->woff[i]);
+}
+
+static int64_t codegen_value_weight(Codegen *cg, const Value *v) {
+    if (v->id >= 0 && v->id < cg->g->n_values && cg->g->values[v->id] == v) {
+        if (cg->value_woff[v->id] < 0)
+            cg->value_woff[v->id] = codegen_blob_add(cg, v->data, value_bytes(v));
+        return cg->value_woff[v->id];
+    }
+    return codegen_blob_add(cg, v->data, value_bytes(v));
+}
+
+/* ---------------------------------------------------------------- storage */
+
+static const Value *codegen_resolve(const Value *v) {
+    for (int k = 0; v->alias && v->alias != v && k < 64; k++)
+        v = v->alias;
+    return v;
+}
+
+static bool codegen_storage(Codegen *cg, const Value *v, Storage *st) {
+    Graph *g = cg->g;
+    v = codegen_resolve(v);
+    memset(st, 0, sizeof *st);
+    if (value_is_const(v) || (v->kind == VK_PARAM && !cg->c->train)) {
+        if (!v->data && value_bytes(v) > 0)
+            return false;
+        st->kind = ST_WEIGHTS;
+        st->off = codegen_value_weight(cg, v);
+        return true;
+    }
+    if (v->kind == VK_INPUT || v->kind == VK_TARGET) {
+        Value **list = v->kind == VK_INPUT ? g->inputs : g->targets;
+        int n = v->kind == VK_INPUT ? g->n_inputs : g->n_targets;
+        for (int i = 0; i < n; i++)
+            if (list[i] == v) {
+                st->kind = v->kind == VK_INPUT ? ST_INPUT : ST_TARGET;
+                st->index = i;
+                return true;
+            }
+        return false;
+    }
+    if (v->offset >= 0) {
+        st->kind = ST_STATE;
+        st->off = v->offset;
+        return true;
+    }
+    if (v->id >= 0 && v->id < g->n_values && cg->own_off[v->id] >= 0) {
+        st->kind = ST_STATE;
+        st->off = cg->own_off[v->id];
+        return true;
+    }
+    return false;
+}
+
+static bool codegen_storage_overlap(const Storage *a, int64_t na, const Storage *b, int64_t nb) {
+    if (a->kind != b->kind || na <= 0 || nb <= 0)
+        return false;
+    if (a->kind == ST_INPUT || a->kind == ST_TARGET)
+        return a->index == b->index;
+    return a->off < b->off + nb && b->off < a->off + na;
+}
+
+static const char *codegen_storage_expr(Codegen *cg, const Storage *st, DType t, bool is_const) {
+    const char *q = is_const ? "const " : "";
+    const char *ct = dtype_ctype(t);
+    Arena *a = cg->c->arena;
+    switch (st->kind) {
+    case ST_STATE: return arena_printf(a, "(%s%s *)((char *)state + %lld)", q, ct, (long long)st->off);
+    case ST_WEIGHTS:
+        return arena_printf(a, "(const %s *)(%s_weights + %lld)", ct, cg->prefix, (long long)st->off);
+    case ST_INPUT: return arena_printf(a, "(const %s *)in[%d]", ct, st->index);
+    case ST_TARGET: return arena_printf(a, "(const %s *)tg[%d]", ct, st->index);
+    case ST_NONE: break;
+    }
+    return NULL;
+}
+
+const char *codegen_value_ptr(Codegen *cg, const Value *v, bool is_const) {
+    Storage st;
+    if (!codegen_storage(cg, v, &st)) {
+        diag_error(cg->c, v->loc, "internal error: value '%s' has no storage (not planned)", v->name);
+        return NULL;
+    }
+    if (!is_const && st.kind != ST_STATE) {
+        diag_error(cg->c, v->loc, "internal error: value '%s' is written but is not in the state", v->name);
+        return NULL;
+    }
+    return codegen_storage_expr(cg, &st, v->dtype, is_const);
+}
+
+/* ---------------------------------------------------------------- text helpers */
+
+/* Text that is safe inside a C comment: no "*" "/" pairs, trigraphs or odd bytes. */
+static const char *codegen_comment_text(Arena *a, const char *s) {
+    if (!s)
+        return "";
+    size_t n = strlen(s);
+    if (n > 80)
+        n = 80;
+    char *t = arena_alloc(a, n + 1);
+    for (size_t i = 0; i < n; i++) {
+        char ch = s[i];
+        t[i] = (ch >= 0x20 && ch < 0x7f && ch != '*' && ch != '?' && ch != '\\') ? ch : '_';
+    }
+    return t;
+}
+
+/* A C string literal of s. */
+static void codegen_put_string(Buf *out, const char *s) {
+    buf_puts(out, "\"");
+    for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
+        if (*p == '"' || *p == '\\' || *p == '?')
+            buf_printf(out, "\\%c", *p);
+        else if (*p >= 0x20 && *p < 0x7f)
+            buf_printf(out, "%c", *p);
+        else
+            buf_printf(out, "\\%03o", *p);
+    }
+    buf_puts(out, "\"");
+}
+
+static const char *codegen_value_desc(Arena *a, const Value *v) {
+    if (!v)
+        return "none";
+    return arena_printf(a, "%s %s", codegen_comment_text(a, v->name), value_type_str(a, v));
+}
+
+/* ---------------------------------------------------------------- kernels */
+
+/* Decides how node i is run and writes its kernel into cg->kernels. */
+static bool codegen_emit_kernel(Codegen *cg, int i) {
+    Graph *g = cg->g;
+    Ctx *c = cg->c;
+    Arena *a = c->arena;
+    Node *n = g->nodes[i];
+    const OpInfo *info = node_info(n);
+    int n_const = 0;
+    for (int k = 0; k < n->n_out; k++)
+        n_const += value_is_const(n->out[k]);
+    if (n->n_out > 0 && n_const == n->n_out) {
+        cg->skip[i] = SKIP_FOLDED;
+        return true;
+    }
+    if (n_const)
+        return node_error(c, n, "internal error: only some outputs were constant-folded");
+
+    Storage *st = ARENA_ARRAY(a, Storage, n->n_in + n->n_out);
+    int64_t *bytes = ARENA_ARRAY(a, int64_t, n->n_in + n->n_out);
+    for (int k = 0; k < n->n_in + n->n_out; k++) {
+        Value *v = k < n->n_in ? n->in[k] : n->out[k - n->n_in];
+        if (!v)
+            continue;
+        if (v->dtype == DT_STRING || v->dtype == DT_UNDEF)
+            return node_error(c, n, "tensors of type %s are not supported by the C code generator",
+                              dtype_name(v->dtype));
+        bytes[k] = (int64_t)value_bytes(v);
+        if (k >= n->n_in && v->offset < 0 && !v->alias && v->n_uses == 0)
+            cg->own_off[v->id] = codegen_own_alloc(cg, bytes[k]);
+        if (!codegen_storage(cg, v, &st[k]))
+            return node_error(c, n, "internal error: value '%s' has no storage (not planned)", v->name);
+        if (k >= n->n_in && st[k].kind != ST_STATE)
+            return node_error(c, n, "internal error: output '%s' is not in the state", v->name);
+    }
+    if ((info->flags & OPF_ALIAS) && n->n_in > 0 && n->in[0]) {
+        bool same = true;
+        for (int k = 0; k < n->n_out; k++)
+            same = same && st[n->n_in + k].kind == st[0].kind && st[n->n_in + k].off == st[0].off &&
+                   st[n->n_in + k].index == st[0].index;
+        if (same) {
+            cg->skip[i] = SKIP_ALIAS;
+            return true;
+        }
+    }
+
+    Buf body = {0};
+    Emit e = {.buf = &body, .node = n, .graph = g, .ctx = c, .cg = cg, .prefix = cg->prefix, .indent = 1};
+    int errors = c->n_errors;
+    if (!info->emit || !info->emit(&e)) {
+        if (c->n_errors == errors)
+            node_error(c, n, "no code generator for this operator");
+        cg->skip[i] = SKIP_FAILED;
+        buf_free(&body);
+        return false;
+    }
+    if (e.scratch > 0) {
+        const Plan *plan = g->plan;
+        if (plan && i < plan->n_nodes && plan->scratch_off && plan->scratch_off[i] >= 0 &&
+            plan->scratch_bytes[i] >= e.scratch)
+            cg->ws[i] = arena_printf(a, "(void *)((char *)state + %lld)", (long long)plan->scratch_off[i]);
+        else
+            cg->ws[i] = arena_printf(a, "(void *)((char *)state + %lld)",
+                                     (long long)codegen_own_alloc(cg, (int64_t)e.scratch));
+    }
+
+    Buf *out = &cg->kernels;
+    buf_printf(out, "/* node %d: %s", i, info->name);
+    if (n->name)
+        buf_printf(out, " '%s'", codegen_comment_text(a, n->name));
+    buf_puts(out, n->n_in ? "\n *   in: " : "\n *   in: (none)");
+    for (int k = 0; k < n->n_in; k++)
+        buf_printf(out, "%s%s", k ? ", " : "", codegen_value_desc(a, n->in[k]));
+    buf_puts(out, "\n *   out: ");
+    for (int k = 0; k < n->n_out; k++)
+        buf_printf(out, "%s%s", k ? ", " : "", codegen_value_desc(a, n->out[k]));
+    buf_printf(out, " */\nstatic int %s_k%d(", cg->prefix, i);
+    for (int k = 0; k < n->n_in + n->n_out; k++) {
+        bool is_in = k < n->n_in;
+        Value *v = is_in ? n->in[k] : n->out[k - n->n_in];
+        bool restrict_ok = true;
+        for (int j = 0; v && j < n->n_in + n->n_out; j++) {
+            Value *w = j < n->n_in ? n->in[j] : n->out[j - n->n_in];
+            if (j != k && w && (!is_in || j >= n->n_in) && codegen_storage_overlap(&st[k], bytes[k], &st[j], bytes[j]))
+                restrict_ok = false;
+        }
+        const char *type = v ? dtype_ctype(v->dtype) : "void";
+        buf_printf(out, "%s%s%s *%s%c%d", k ? ", " : "", is_in ? "const " : "", type, restrict_ok ? "restrict " : "",
+                   is_in ? 'x' : 'y', is_in ? k : k - n->n_in);
+    }
+    buf_printf(out, "%svoid *restrict ws) {\n", n->n_in + n->n_out ? ", " : "");
+    for (int k = 0; k < n->n_in; k++)
+        buf_printf(out, "    (void)x%d;\n", k);
+    for (int k = 0; k < n->n_out; k++)
+        buf_printf(out, "    (void)y%d;\n", k);
+    buf_puts(out, "    (void)ws;\n");
+    /* a block of its own, so that an emitter's last unbraced loop never
+     * looks like it owns the return (-Wmisleading-indentation) */
+    if (body.len) {
+        buf_puts(out, "    {\n");
+        buf_write(out, body.data, body.len);
+        buf_puts(out, "    }\n");
+    }
+    buf_puts(out, "    return 0;\n}\n\n");
+    buf_free(&body);
+    return true;
+}
+
+bool codegen_emit_calls(Codegen *cg, Buf *out, Value *const *roots, int n_roots) {
+    Graph *g = cg->g;
+    bool *need = NULL;
+    if (roots) {
+        bool *live = ARENA_ARRAY(cg->c->arena, bool, g->n_values + 1);
+        need = ARENA_ARRAY(cg->c->arena, bool, g->n_nodes + 1);
+        for (int k = 0; k < n_roots; k++)
+            live[codegen_resolve(roots[k])->id] = live[roots[k]->id] = true;
+        for (int i = g->n_nodes - 1; i >= 0; i--) {
+            Node *n = g->nodes[i];
+            for (int k = 0; k < n->n_out; k++)
+                need[i] = need[i] || live[n->out[k]->id];
+            for (int k = 0; need[i] && k < n->n_in; k++)
+                if (n->in[k])
+                    live[n->in[k]->id] = live[codegen_resolve(n->in[k])->id] = true;
+        }
+    }
+    for (int i = 0; i < g->n_nodes; i++) {
+        Node *n = g->nodes[i];
+        if (need && !need[i])
+            continue;
+        if (cg->skip[i] == SKIP_FOLDED)
+            continue;
+        if (cg->skip[i] == SKIP_ALIAS) {
+            buf_printf(out, "    /* node %d (%s): output shares its input's bytes */\n", i, node_info(n)->name);
+            continue;
+        }
+        if (cg->skip[i] == SKIP_FAILED)
+            return false;
+        buf_printf(out, "    rc = %s_k%d(", cg->prefix, i);
+        for (int k = 0; k < n->n_in + n->n_out; k++) {
+            bool is_in = k < n->n_in;
+            Value *v = is_in ? n->in[k] : n->out[k - n->n_in];
+            const char *p = v ? codegen_value_ptr(cg, v, is_in) : "NULL";
+            if (!p)
+                return false;
+            buf_printf(out, "%s%s", k ? ", " : "", p);
+        }
+        buf_printf(out, "%s%s);\n    if (rc < 0)\n        return rc;\n", n->n_in + n->n_out ? ", " : "",
+                   cg->ws[i] ? cg->ws[i] : "NULL");
+    }
+    return true;
+}
+
+/* ---------------------------------------------------------------- API functions */
+
+void codegen_emit_descs(Codegen *cg, Buf *out, const char *what, Value *const *vals, int n) {
+    buf_printf(out, "const dlcc_tensor_desc %s_%s[%d] = {\n", cg->prefix, what, n > 0 ? n : 1);
+    for (int i = 0; i < n; i++) {
+        const Value *v = vals[i];
+        buf_puts(out, "    {");
+        codegen_put_string(out, v->name);
+        buf_printf(out, ", %d, %d, {", (int)v->dtype, v->rank);
+        for (int d = 0; d < v->rank; d++)
+            buf_printf(out, "%s%lld", d ? ", " : "", (long long)v->dims[d]);
+        buf_printf(out, "%s}},\n", v->rank ? "" : "0");
+    }
+    if (n == 0)
+        buf_puts(out, "    {0, 0, 0, {0}},\n");
+    buf_puts(out, "};\n");
+}
+
+static void codegen_emit_stage(Codegen *cg, Buf *out, const char *arr, const char *local, Value *const *vals, int n,
+                               const int64_t *stage) {
+    if (n == 0)
+        return;
+    buf_printf(out, "    if (!%s)\n        return -DLCC_ERR_ARG;\n    const void *%s[%d];\n", arr, local, n);
+    for (int i = 0; i < n; i++) {
+        size_t bytes = value_bytes(vals[i]);
+        buf_printf(out, "    %s[%d] = %s[%d];\n", local, i, arr, i);
+        if (bytes)
+            buf_printf(out, "    if (!%s[%d])\n        return -DLCC_ERR_ARG;\n", local, i);
+        if (stage[i] >= 0)
+            buf_printf(out,
+                       "    if (((uintptr_t)%s[%d] & %zu) != 0) {\n"
+                       "        memcpy((char *)state + %lld, %s[%d], %zu);\n"
+                       "        %s[%d] = (char *)state + %lld;\n    }\n",
+                       local, i, dtype_size(vals[i]->dtype) - 1, (long long)stage[i], local, i, bytes, local, i,
+                       (long long)stage[i]);
+    }
+    buf_printf(out, "    (void)%s;\n", local);
+}
+
+static int codegen_run_outputs(const Codegen *cg) {
+    const TrainInfo *ti = cg->c->train ? cg->g->train : NULL;
+    return ti ? ti->n_user_outputs : cg->g->n_outputs;
+}
+
+void codegen_emit_prologue(Codegen *cg, Buf *out, bool with_targets, bool with_outputs) {
+    Graph *g = cg->g;
+    buf_puts(out, "    int rc = 0;\n    (void)rc;\n"
+                  "    if (!state || ((uintptr_t)state & 63) != 0)\n        return -DLCC_ERR_ARG;\n");
+    if (with_outputs && codegen_run_outputs(cg) > 0) {
+        buf_puts(out, "    if (!outputs)\n        return -DLCC_ERR_ARG;\n");
+        for (int k = 0; k < codegen_run_outputs(cg); k++)
+            if (value_bytes(g->outputs[k]))
+                buf_printf(out, "    if (!outputs[%d])\n        return -DLCC_ERR_ARG;\n", k);
+    }
+    codegen_emit_stage(cg, out, "inputs", "in", g->inputs, g->n_inputs, cg->in_stage);
+    if (with_targets)
+        codegen_emit_stage(cg, out, "targets", "tg", g->targets, g->n_targets, cg->tg_stage);
+}
+
+void codegen_emit_copy_out(Codegen *cg, Buf *out, const char *array, Value *const *vals, int n) {
+    for (int k = 0; k < n; k++) {
+        size_t bytes = value_bytes(vals[k]);
+        const char *p = codegen_value_ptr(cg, vals[k], true);
+        if (bytes && p)
+            buf_printf(out, "    memmove(%s[%d], %s, %zu);\n", array, k, p, bytes);
+    }
+}
+
+/* The declarations shared by net.h and net.c. */
+static void codegen_emit_decls(Codegen *cg, Buf *out, int64_t state_size) {
+    Graph *g = cg->g;
+    const char *p = cg->prefix, *u = cg->upper;
+    int n_out = codegen_run_outputs(cg);
+    buf_puts(out, "#ifndef DLCC_TENSOR_DESC_DEFINED\n#define DLCC_TENSOR_DESC_DEFINED\n"
+                  "typedef struct {\n"
+                  "    const char *name;   /* graph input/output name */\n"
+                  "    int dtype;          /* ONNX TensorProto.DataType code: 1 f32, 7 i64, 9 bool, 11 f64 ... */\n"
+                  "    int rank;\n"
+                  "    int64_t dims[8];    /* row-major, contiguous, no padding */\n"
+                  "} dlcc_tensor_desc;\n#endif\n\n");
+    buf_printf(out, "#define %s_NUM_INPUTS %d\n#define %s_NUM_OUTPUTS %d\n", u, g->n_inputs, u, n_out);
+    buf_printf(out, "#define %s_STATE_SIZE %lld /* bytes; exact; a compile-time constant */\n", u,
+               (long long)state_size);
+    if (g->n_inputs)
+        buf_printf(out, "extern const dlcc_tensor_desc %s_inputs[%s_NUM_INPUTS];\n", p, u);
+    else
+        buf_printf(out, "extern const dlcc_tensor_desc %s_inputs[1]; /* no inputs: one empty entry */\n", p);
+    if (n_out)
+        buf_printf(out, "extern const dlcc_tensor_desc %s_outputs[%s_NUM_OUTPUTS];\n", p, u);
+    else
+        buf_printf(out, "extern const dlcc_tensor_desc %s_outputs[1]; /* no outputs: one empty entry */\n", p);
+    buf_printf(out,
+               "\nsize_t %s_state_size(void);            /* == %s_STATE_SIZE */\n"
+               "int    %s_init(void *state);           /* state: %s_STATE_SIZE bytes, 64-byte aligned */\n"
+               "int    %s_run(void *state, const void *const inputs[], void *const outputs[]);\n",
+               p, u, p, u, p);
+}
+
+static void codegen_emit_api(Codegen *cg, Buf *out, int64_t state_size) {
+    Graph *g = cg->g;
+    const char *p = cg->prefix, *u = cg->upper;
+    codegen_emit_descs(cg, out, "inputs", g->inputs, g->n_inputs);
+    codegen_emit_descs(cg, out, "outputs", g->outputs, codegen_run_outputs(cg));
+    buf_printf(out, "\nsize_t %s_state_size(void) { return %s_STATE_SIZE; }\n\n", p, u);
+
+    buf_printf(out, "int %s_init(void *state) {\n"
+                    "    if (!state || ((uintptr_t)state & 63) != 0)\n        return -DLCC_ERR_ARG;\n"
+                    "    memset(state, 0, %lld);\n", p, (long long)state_size);
+    for (int i = 0; cg->c->train && i < g->n_params; i++) {
+        Value *v = g->params[i];
+        if (v->offset >= 0 && v->data && value_bytes(v))
+            buf_printf(out, "    memcpy((char *)state + %lld, %s_weights + %lld, %zu);\n", (long long)v->offset, p,
+                       (long long)codegen_value_weight(cg, v), value_bytes(v));
+    }
+    buf_puts(out, "    return 0;\n}\n\n");
+
+    buf_printf(out, "int %s_run(void *state, const void *const inputs[], void *const outputs[]) {\n", p);
+    codegen_emit_prologue(cg, out, false, true);
+    if (!cg->c->train)
+        codegen_emit_calls(cg, out, NULL, 0);
+    else
+        codegen_emit_calls(cg, out, g->outputs, codegen_run_outputs(cg));
+    codegen_emit_copy_out(cg, out, "outputs", g->outputs, codegen_run_outputs(cg));
+    buf_puts(out, "    (void)inputs;\n    (void)outputs;\n    return 0;\n}\n");
+}
+
+/* ---------------------------------------------------------------- driver */
+
+static Codegen *codegen_new(Graph *g, Ctx *c, const char *prefix) {
+    Arena *a = c->arena;
+    Codegen *cg = ARENA_NEW(a, Codegen);
+    cg->g = g;
+    cg->c = c;
+    cg->prefix = prefix;
+    char *u = arena_strdup(a, prefix);
+    for (char *s = u; *s; s++)
+        if (*s >= 'a' && *s <= 'z')
+            *s = (char)(*s - 'a' + 'A');
+    cg->upper = u;
+    cg->value_woff = ARENA_ARRAY(a, int64_t, g->n_values + 1);
+    cg->own_off = ARENA_ARRAY(a, int64_t, g->n_values + 1);
+    for (int i = 0; i <= g->n_values; i++)
+        cg->value_woff[i] = cg->own_off[i] = -1;
+    cg->ws = ARENA_ARRAY(a, const char *, g->n_nodes + 1);
+    cg->skip = ARENA_ARRAY(a, unsigned char, g->n_nodes + 1);
+    cg->in_stage = ARENA_ARRAY(a, int64_t, g->n_inputs + 1);
+    cg->tg_stage = ARENA_ARRAY(a, int64_t, g->n_targets + 1);
+    return cg;
+}
+
+static void codegen_free(Codegen *cg) {
+    buf_free(&cg->blob);
+    buf_free(&cg->kernels);
+}
+
+/* End of the planned arena: the plan's size, or the furthest planned value. */
+static int64_t codegen_arena_end(const Graph *g) {
+    const Plan *plan = g->plan;
+    int64_t end = plan ? plan->arena_bytes : 0;
+    for (int i = 0; i < g->n_values; i++) {
+        const Value *v = g->values[i];
+        if (v->offset >= 0 && v->offset + (int64_t)value_bytes(v) > end)
+            end = v->offset + (int64_t)value_bytes(v);
+    }
+    for (int i = 0; plan && plan->scratch_off && i < plan->n_nodes; i++)
+        if (plan->scratch_off[i] >= 0 && plan->scratch_off[i] + (int64_t)plan->scratch_bytes[i] > end)
+            end = plan->scratch_off[i] + (int64_t)plan->scratch_bytes[i];
+    return end;
+}
+
+static void codegen_stage_alloc(Codegen *cg, Value *const *vals, int n, int64_t *stage) {
+    for (int i = 0; i < n; i++) {
+        size_t size = dtype_size(vals[i]->dtype), bytes = value_bytes(vals[i]);
+        stage[i] = size > 1 && bytes > 0 && (size & (size - 1)) == 0 ? codegen_own_alloc(cg, (int64_t)bytes) : -1;
+    }
+}
+
+static bool codegen_prefix_ok(const char *p) {
+    if (!p || !*p || (*p >= '0' && *p <= '9'))
+        return false;
+    for (; *p; p++)
+        if (!(*p == '_' || (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9')))
+            return false;
+    return true;
+}
+
+bool codegen_emit(Graph *g, Ctx *c, const char *prefix, Buf *c_out, Buf *h_out) {
+    Loc none = {0};
+    if (!codegen_prefix_ok(prefix))
+        return diag_error(c, none, "symbol prefix '%s' is not a C identifier", prefix ? prefix : "");
+    Codegen *cg = codegen_new(g, c, prefix);
+    graph_count_uses(g);
+    cg->own_end = align64(codegen_arena_end(g));
+    codegen_stage_alloc(cg, g->inputs, g->n_inputs, cg->in_stage);
+    codegen_stage_alloc(cg, g->targets, g->n_targets, cg->tg_stage);
+    codegen_use_runtime(cg, "base");
+
+    bool ok = true;
+    for (int i = 0; i < g->n_nodes; i++)
+        ok = codegen_emit_kernel(cg, i) && ok;
+    for (int k = 0; ok && k < g->n_outputs; k++)
+        ok = codegen_value_ptr(cg, g->outputs[k], true) != NULL;
+    if (!ok || ctx_failed(c)) {
+        codegen_free(cg);
+        return false;
+    }
+    int64_t state_size = cg->own_end > 64 ? cg->own_end : 64;
+
+    Buf api = {0}, decls = {0}, train = {0};
+    codegen_emit_decls(cg, &decls, state_size);
+    codegen_emit_api(cg, &api, state_size);
+    if (c->train && !codegen_emit_train(cg, &decls, &train))
+        ok = false;
+    if (!ok || ctx_failed(c)) {
+        buf_free(&api);
+        buf_free(&decls);
+        buf_free(&train);
+        codegen_free(cg);
+        return false;
+    }
+
+    /* net.h */
+    buf_printf(h_out, "/* %s.h: generated by dlcc %s from '%s'; do not edit. */\n", prefix, DLCC_VERSION,
+               codegen_comment_text(c->arena, g->name));
+    buf_printf(h_out, "#ifndef %s_H_INCLUDED\n#define %s_H_INCLUDED\n\n#include <stddef.h>\n#include <stdint.h>\n\n"
+                      "#ifdef __cplusplus\nextern \"C\" {\n#endif\n\n", cg->upper, cg->upper);
+    buf_write(h_out, decls.data, decls.len);
+    buf_printf(h_out, "\n#ifdef __cplusplus\n}\n#endif\n\n#endif /* %s_H_INCLUDED */\n", cg->upper);
+
+    /* net.c */
+    buf_printf(c_out,
+               "/* %s.c: generated by dlcc %s from '%s'; do not edit.\n"
+               " * Standalone: cc -std=c11 -O2 -c %s.c, link with -lm.  The API is in %s.h\n"
+               " * (repeated below so that this file needs no header). */\n",
+               prefix, DLCC_VERSION, codegen_comment_text(c->arena, g->name), prefix, prefix);
+    buf_puts(c_out, "#include <stddef.h>\n#include <stdint.h>\n#include <string.h>\n#include <tgmath.h>\n\n");
+    buf_write(c_out, decls.data, decls.len);
+    /* pieces are libraries: not every static function is used by every model */
+    buf_puts(c_out, "\n#if defined(__GNUC__)\n#pragma GCC diagnostic push\n"
+                    "#pragma GCC diagnostic ignored \"-Wunused-function\"\n#endif\n");
+    for (int i = 0; i < cg->n_pieces; i++)
+        buf_printf(c_out, "\n/* ---------------------------------------------------------------- runtime: %s */\n%s",
+                   cg->pieces[i], runtime_piece(cg->pieces[i]));
+    buf_puts(c_out, "\n#if defined(__GNUC__)\n#pragma GCC diagnostic pop\n#endif\n");
+    if (cg->blob_used) {
+        buf_printf(c_out, "\n/* ---------------------------------------------------------------- weights: %zu bytes,"
+                          " little-endian */\n", cg->blob.len);
+        codegen_write_blob(c_out, arena_printf(c->arena, "%s_weights", prefix), (const unsigned char *)cg->blob.data,
+                           cg->blob.len, (size_t)align64((int64_t)cg->blob.len));
+    }
+    buf_puts(c_out, "\n/* ---------------------------------------------------------------- kernels */\n\n");
+    if (cg->kernels.len)
+        buf_write(c_out, cg->kernels.data, cg->kernels.len);
+    buf_puts(c_out, "/* ---------------------------------------------------------------- API */\n\n");
+    buf_write(c_out, api.data, api.len);
+    if (train.len)
+        buf_write(c_out, train.data, train.len);
+    buf_free(&api);
+    buf_free(&decls);
+    buf_free(&train);
+    codegen_free(cg);
+    return true;
+}
+
+bool codegen_measure_scratch(Graph *g, Ctx *c, size_t *scratch) {
+    Codegen *cg = codegen_new(g, c, "net");
+    bool ok = true;
+    for (int i = 0; i < g->n_nodes; i++) {
+        Node *n = g->nodes[i];
+        const OpInfo *info = node_info(n);
+        scratch[i] = 0;
+        bool folded = n->n_out > 0;
+        for (int k = 0; k < n->n_out; k++)
+            folded = folded && value_is_const(n->out[k]);
+        if (folded)
+            continue;
+        Emit e = {.measure = true, .node = n, .graph = g, .ctx = c, .cg = cg, .prefix = "net", .indent = 1};
+        int errors = c->n_errors;
+        if (!info->emit || !info->emit(&e)) {
+            if (c->n_errors == errors)
+                node_error(c, n, "no code generator for this operator");
+            ok = false;
+            continue;
+        }
+        scratch[i] = e.scratch;
+    }
+    codegen_free(cg);
+    return ok;
+}

@@ -1,0 +1,120 @@
+/*
+ * emit_conv.c: the Conv kernel.
+ *
+ * f32 1-D and 2-D convolutions (except depthwise) become GEMMs, one per
+ * image and group: Y[Mg, OH*OW] = W[Mg, Cg*KH*KW] * col[Cg*KH*KW, OH*OW],
+ * where col is the im2col matrix built in scratch by runtime/conv.h, or
+ * the input itself for a 1x1, stride-1, unpadded kernel.  A bias is written
+ * into Y first and the GEMM accumulates onto it.  Everything else (other
+ * dtypes, 3-D and up, depthwise) is a direct loop nest with the shapes as
+ * constants: over outputs, then input channels of the group, then kernel
+ * taps, skipping taps that land in the padding.
+ */
+#include "emit_nn.h"
+
+#include "../ir/shape_nn.h"
+
+#include <string.h>
+
+/* "i0 * s1 * s2 + i1 * s2 + i2" for variables named pfx0.. over dims. */
+static const char *nn_index(Arena *a, const char *pfx, const int64_t *dims, int n) {
+    const char *s = "0";
+    for (int i = 0; i < n; i++) {
+        int64_t stride = nn_prod(dims, i + 1, n);
+        s = i == 0 ? arena_printf(a, "%s%d * %lld", pfx, i, LL(stride))
+                   : arena_printf(a, "%s + %s%d * %lld", s, pfx, i, LL(stride));
+    }
+    return s;
+}
+
+static bool emit_conv_direct(Emit *e, const NNWindow *w, int64_t group) {
+    const Node *n = e->node;
+    const Value *x = n->in[0], *wt = n->in[1], *b = n->n_in > 2 ? n->in[2] : NULL, *y = n->out[0];
+    DType t = y->dtype;
+    Arena *ar = e->ctx->arena;
+    const char *T = dtype_ctype_compute(t);
+    int nsp = w->nsp;
+    int64_t N = x->dims[0], C = x->dims[1], M = y->dims[1], Cg = C / group, Mg = M / group;
+    int64_t IS = nn_prod(w->in, 0, nsp), OS = nn_prod(w->out, 0, nsp), KK = nn_prod(w->k, 0, nsp);
+    emitf(e, "    for (int64_t n = 0; n < %lld; n++)\n", LL(N));
+    emitf(e, "    for (int64_t m = 0; m < %lld; m++) {\n", LL(M));
+    emitf(e, "        const int64_t g = m / %lld;\n", LL(Mg));
+    for (int d = 0; d < nsp; d++)
+        emitf(e, "        for (int64_t o%d = 0; o%d < %lld; o%d++)\n", d, d, LL(w->out[d]), d);
+    emitf(e, "        {\n");
+    emitf(e, "            %s acc = %s;\n", T, b ? arena_printf(ar, "(%s)%s", T, emit_load(e, b->dtype, "x2", "m")) : "0");
+    emitf(e, "            for (int64_t c = 0; c < %lld; c++) {\n", LL(Cg));
+    emitf(e, "                const int64_t xc = (n * %lld + g * %lld + c) * %lld;\n", LL(C), LL(Cg), LL(IS));
+    emitf(e, "                const int64_t wc = (m * %lld + c) * %lld;\n", LL(Cg), LL(KK));
+    for (int d = 0; d < nsp; d++) {
+        emitf(e, "                for (int64_t k%d = 0; k%d < %lld; k%d++) {\n", d, d, LL(w->k[d]), d);
+        emitf(e, "                    const int64_t i%d = o%d * %lld - %lld + k%d * %lld;\n", d, d, LL(w->s[d]),
+              LL(w->pb[d]), d, LL(w->d[d]));
+        emitf(e, "                    if (i%d < 0 || i%d >= %lld)\n                        continue;\n", d, d,
+              LL(w->in[d]));
+    }
+    const char *xi = arena_printf(ar, "xc + %s", nn_index(ar, "i", w->in, nsp));
+    const char *wi = arena_printf(ar, "wc + %s", nn_index(ar, "k", w->k, nsp));
+    emitf(e, "                    acc += (%s)%s * (%s)%s;\n", T, emit_load(e, x->dtype, "x0", xi), T,
+          emit_load(e, wt->dtype, "x1", wi));
+    for (int d = 0; d < nsp; d++)
+        emitf(e, "                }\n");
+    emitf(e, "            }\n");
+    e->indent = 3;
+    emit_store(e, t, "y0", arena_printf(ar, "(n * %lld + m) * %lld + %s", LL(M), LL(OS), nn_index(ar, "o", w->out, nsp)),
+               "acc");
+    e->indent = 1;
+    emitf(e, "        }\n    }\n");
+    return true;
+}
+
+bool emit_conv(Emit *e) {
+    const Node *n = e->node;
+    const Value *x = n->in[0], *wt = n->in[1], *b = n->n_in > 2 ? n->in[2] : NULL, *y = n->out[0];
+    int64_t group = attr_int(n, "group", 1);
+    int nsp = x->rank - 2;
+    NNWindow w;
+    if (!nn_window(n, x, wt->dims + 2, false, &w, e->ctx))
+        return false;
+    if (value_numel(y) == 0)
+        return true;
+    int64_t N = x->dims[0], C = x->dims[1], M = y->dims[1], Cg = C / group, Mg = M / group;
+    bool depthwise = Cg == 1 && Mg == 1 && group > 1;
+    if (y->dtype != DT_F32 || x->dtype != DT_F32 || wt->dtype != DT_F32 || (b && b->dtype != DT_F32) || nsp > 2 ||
+        depthwise)
+        return emit_conv_direct(e, &w, group);
+
+    int64_t IS = nn_prod(w.in, 0, nsp), OS = nn_prod(w.out, 0, nsp), KK = nn_prod(w.k, 0, nsp);
+    bool pointwise = KK == 1;
+    for (int d = 0; d < nsp; d++)
+        if (w.s[d] != 1 || w.pb[d] || w.pe[d])
+            pointwise = false;
+    emit_use_runtime(e, "gemm");
+    emit_use_runtime(e, "conv");
+    const char *col = pointwise ? NULL : emit_scratch(e, (size_t)(Cg * KK * OS) * sizeof(float));
+    const char *pack = emit_scratch(e, nn_sgemm_pack_bytes(Mg, OS, Cg * KK));
+    if (col)
+        emitf(e, "    float *col = (float *)%s;\n", col);
+    emitf(e, "    for (int64_t n = 0; n < %lld; n++)\n", LL(N));
+    emitf(e, "        for (int64_t g = 0; g < %lld; g++) {\n", LL(group));
+    emitf(e, "            const float *xs = x0 + (n * %lld + g * %lld) * %lld;\n", LL(C), LL(Cg), LL(IS));
+    emitf(e, "            float *ys = y0 + (n * %lld + g * %lld) * %lld;\n", LL(M), LL(Mg), LL(OS));
+    if (col) {
+        int h = nsp == 2 ? 0 : -1, v = nsp - 1;
+#define AT(arr, i, dflt) ((i) >= 0 ? (arr)[i] : (dflt))
+        emitf(e,
+              "            dlcc_im2col2d(xs, %lld, %lld, %lld, %lld, %lld, %lld, %lld, %lld, %lld, %lld, %lld, %lld, "
+              "%lld, col);\n",
+              LL(Cg), LL(AT(w.in, h, 1)), LL(w.in[v]), LL(AT(w.k, h, 1)), LL(w.k[v]), LL(AT(w.s, h, 1)), LL(w.s[v]),
+              LL(AT(w.pb, h, 0)), LL(w.pb[v]), LL(AT(w.d, h, 1)), LL(w.d[v]), LL(AT(w.out, h, 1)), LL(w.out[v]));
+#undef AT
+    }
+    if (b)
+        emitf(e, "            dlcc_fill_rows(ys, x2 + g * %lld, %lld, %lld);\n", LL(Mg), LL(Mg), LL(OS));
+    emitf(e,
+          "            dlcc_sgemm(%lld, %lld, %lld, 1.0f, x1 + g * %lld, %lld, 1, %s, %lld, 1, %s, ys, %lld, (float *)%s);\n",
+          LL(Mg), LL(OS), LL(Cg * KK), LL(Mg * Cg * KK), LL(Cg * KK), col ? "col" : "xs", LL(OS), b ? "1.0f" : "0.0f",
+          LL(OS), pack);
+    emitf(e, "        }\n");
+    return true;
+}

@@ -1,0 +1,73 @@
+/*
+ * pipeline.c: the pass pipeline, one table of named passes.
+ *
+ * Each row names a pass, the lowest -O level that runs it and what it
+ * requires and keeps.  pipeline_run walks the table in order and stops at
+ * the first pass that fails.  After every pass it runs the verifier when
+ * --verify-each is given, and prints the IR to stderr when --print-after
+ * names the pass (or --print-after-all).
+ */
+#include "passes.h"
+
+#include <string.h>
+
+typedef struct PassRow {
+    const char *name;
+    bool (*fn)(Graph *, Ctx *);
+    int min_opt;     /* runs at -O<min_opt> and above */
+    bool train_only; /* runs only in training builds */
+} PassRow;
+
+static const PassRow passes[] = {
+    /* requires: frontend graph; keeps: nodes.  Every dim concrete after it. */
+    {"bind_dims", pass_bind_dims, 0, false},
+    /* requires: concrete input dims; gives every value a dtype and shape,
+     * folds constant subgraphs as it goes. */
+    {"shape", pass_shape, 0, false},
+    /* requires: shapes, g->loss; adds backward and optimizer nodes with shapes. */
+    {"autodiff", pass_autodiff, 0, true},
+    /* requires: shapes; sets data of nodes with constant inputs. */
+    {"fold", pass_fold, 1, false},
+    /* requires: shapes; removes folded nodes (all levels) and unused ones (-O1+). */
+    {"dce", pass_dce, 0, false},
+    /* (fusion goes here) */
+    /* requires: final graph; sets Value.offset/alias and the Plan. */
+    {"plan", pass_plan, 0, false},
+};
+
+#define N_PASSES ((int)(sizeof passes / sizeof passes[0]))
+
+bool pipeline_has_pass(const char *name) {
+    for (int i = 0; i < N_PASSES; i++)
+        if (!strcmp(passes[i].name, name))
+            return true;
+    return false;
+}
+
+bool pipeline_run(Graph *g, Ctx *c) {
+    if (c->print_after && !pipeline_has_pass(c->print_after)) {
+        Loc loc = {0};
+        Buf b = {0};
+        for (int i = 0; i < N_PASSES; i++)
+            buf_printf(&b, "%s%s", i ? ", " : "", passes[i].name);
+        diag_error(c, loc, "--print-after=%s: no such pass (passes: %s)", c->print_after, b.data);
+        buf_free(&b);
+        return false;
+    }
+    if (c->verify_each && !ir_verify(g, c))
+        return false;
+    for (int i = 0; i < N_PASSES; i++) {
+        const PassRow *p = &passes[i];
+        if (c->opt_level < p->min_opt || (p->train_only && !c->train))
+            continue;
+        if (!p->fn(g, c) || ctx_failed(c))
+            return false;
+        if (c->verify_each && !ir_verify(g, c))
+            return false;
+        if (c->print_after_all || (c->print_after && !strcmp(c->print_after, p->name))) {
+            fprintf(stderr, "// IR after %s\n", p->name);
+            ir_print(g, c, stderr, NULL, 16);
+        }
+    }
+    return true;
+}

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# test.sh: build dlcc if needed and run the tests.
+#
+#   ./test.sh                 every test (ctest -j2)
+#   ./test.sh -L onnx         one slice: unit, golden, onnx, models, grad
+#   ./test.sh -R node         any other ctest option
+#
+# Prints ctest's summary and the ONNX conformance counts; exits non-zero when a
+# test failed.  Per-test conformance results: tests/onnx/results/SUITE.txt.
+set -euo pipefail
+cd "$(dirname "$0")"
+./setup.sh --no-example --quiet
+rm -f tests/onnx/results/*.txt
+status=0
+ctest --test-dir build --output-on-failure -j2 "$@" || status=$?
+shopt -s nullglob
+results=(tests/onnx/results/*.txt)
+if [ ${#results[@]} -gt 0 ]; then
+  echo "conformance (tests/onnx/results/):"
+  for f in "${results[@]}"; do
+    awk -v s="$(basename "$f" .txt)" '
+      { n[$2]++; total++ }
+      END { printf "  %-18s %5d passed, %5d failed, %5d skipped  (of %d; %d wrong, %d unsupported, %d crash, %d timeout)\n",
+              s, n["passed"], n["failed"]+n["error"]+n["crash"]+n["timeout"], n["skipped"], total,
+              n["failed"], n["error"], n["crash"], n["timeout"] }' "$f"
+  done
+fi
+exit $status

@@ -1,0 +1,214 @@
+#!/usr/bin/python3
+"""gradcheck.py: every gradient rule against central finite differences in f64.
+
+Walks the operator table (the OP(...) rows of ir/ops_*.def) and, for every
+operator whose gradient rule is not grad_none/grad_zero, runs each of its
+cases below: a small f64 model whose parameters feed the operator, with the
+loss sum(y*y + y) over its output(s).  The model is compiled with dlcc as a
+training build (sgd(lr=1)) and tests/grad/gradcheck_harness.c compares the
+analytic gradients (one train step) with central differences (eps 1e-6):
+pass when |a - n| <= 1e-5 + 1e-3 |n|.  An operator with a rule but no case
+here is a failure, so new rules must come with a check.
+
+    tests/grad/gradcheck.py --dlcc build/dlcc [--work DIR] [-k OPNAME] [-v]
+"""
+import argparse
+import os
+import re
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.join(HERE, "..", "..")
+
+
+def P(name, dims, lo=-1.0, hi=1.0):
+    return (name, dims, lo, hi)
+
+
+A34 = [P("a", [3, 4])]
+POS = [P("a", [3, 4], 0.5, 2.0)]
+UNIT = [P("a", [3, 4], -0.8, 0.8)]
+
+
+def U(expr, params=None):
+    return (params or A34, [], expr)
+
+
+# op name -> list of (params, extra declarations, expression for y)
+CASES = {
+    "Add": [([P("a", [3, 4]), P("b", [4])], [], "a + b"), ([P("a", [2, 1, 4]), P("b", [3, 1])], [], "a + b")],
+    "Sub": [([P("a", [3, 4]), P("b", [3, 1])], [], "a - b")],
+    "Mul": [([P("a", [2, 3, 4]), P("b", [3, 1])], [], "a * b"), (A34, [], "a * a")],
+    "Div": [([P("a", [3, 4]), P("b", [4], 0.5, 2.0)], [], "a / b")],
+    "Pow": [([P("a", [3, 4], 0.5, 2.0), P("b", [4], -1.0, 2.0)], [], "pow(a, b)")],
+    "PRelu": [([P("a", [2, 3, 4]), P("s", [3, 1])], [], "prelu(a, s)")],
+    "Sum": [([P("a", [3, 4]), P("b", [4]), P("c", [3, 1])], [], "sum(a, b, c)")],
+    "Mean": [([P("a", [3, 4]), P("b", [4])], [], "mean(a, b)")],
+    "Max": [([P("a", [3, 4]), P("b", [4])], [], "max(a, b)")],
+    "Min": [([P("a", [3, 4]), P("b", [4])], [], "min(a, b)")],
+    "Where": [([P("a", [3, 4]), P("b", [4])],
+               ["const c: f64[3, 4] = uniform(-1, 1, seed=77)", "const d: f64[3, 4] = uniform(-1, 1, seed=78)"],
+               "where(greater(c, d), a, b)")],
+    "Relu": [U("relu(a)")],
+    "LeakyRelu": [U("leakyrelu(a, alpha=0.2)")],
+    "Sigmoid": [U("sigmoid(a)")],
+    "Tanh": [U("tanh(a)")],
+    "Exp": [U("exp(a)")],
+    "Log": [U("log(a)", POS)],
+    "Sqrt": [U("sqrt(a)", POS)],
+    "Neg": [U("-a")],
+    "Abs": [U("abs(a)")],
+    "Elu": [U("elu(a, alpha=0.7)")],
+    "Selu": [U("selu(a)")],
+    "Celu": [U("celu(a, alpha=1.3)")],
+    "Softplus": [U("softplus(a)")],
+    "Softsign": [U("softsign(a)")],
+    "HardSigmoid": [U("hardsigmoid(a, alpha=0.3, beta=0.4)")],
+    "HardSwish": [U("hardswish(a)", [P("a", [3, 4], -4.0, 4.0)])],
+    "Mish": [U("mish(a)")],
+    "Gelu": [U("gelu(a)"), U('gelu(a, approximate="tanh")')],
+    "ThresholdedRelu": [U("thresholdedrelu(a, alpha=0.1)")],
+    "Shrink": [U("shrink(a, lambd=0.3, bias=0.1)")],
+    "Erf": [U("erf(a)")],
+    "Sin": [U("sin(a)")],
+    "Cos": [U("cos(a)")],
+    "Tan": [U("tan(a)")],
+    "Asin": [U("asin(a)", UNIT)],
+    "Acos": [U("acos(a)", UNIT)],
+    "Atan": [U("atan(a)")],
+    "Sinh": [U("sinh(a)")],
+    "Cosh": [U("cosh(a)")],
+    "Asinh": [U("asinh(a)")],
+    "Acosh": [U("acosh(a)", [P("a", [3, 4], 1.5, 3.0)])],
+    "Atanh": [U("atanh(a)", UNIT)],
+    "Reciprocal": [U("reciprocal(a)", POS)],
+    "Clip": [([P("a", [3, 4], -2.0, 2.0)], ["const lo: f64[] = zeros", "const hi: f64[] = ones"], "clip(a, lo, hi)")],
+    "Identity": [U("identity(a)")],
+    "Dropout": [U("dropout(a, ratio=0.0)")],
+    "MatMul": [([P("a", [3, 4]), P("b", [4, 5])], [], "a @ b"),
+               ([P("a", [2, 3, 4]), P("b", [4, 5])], [], "a @ b"),
+               ([P("a", [4]), P("b", [2, 4, 3])], [], "a @ b"),
+               ([P("a", [3, 4]), P("b", [4])], [], "a @ b")],
+    "Gemm": [([P("a", [3, 4]), P("b", [4, 5]), P("c", [5])], [], "gemm(a, b, c)"),
+             ([P("a", [4, 3]), P("b", [5, 4]), P("c", [3, 1])], [], "gemm(a, b, c, transA=1, transB=1, alpha=0.7, beta=1.3)"),
+             ([P("a", [4, 3]), P("b", [4, 5])], [], "gemm(a, b, transA=1)"),
+             ([P("a", [3, 4]), P("b", [5, 4])], [], "gemm(a, b, transB=1, alpha=2.0)")],
+    "Softmax": [U("softmax(a, axis=1)", [P("a", [2, 3, 4])]), U("softmax(a, axis=-1)")],
+    "LogSoftmax": [U("logsoftmax(a, axis=1)", [P("a", [2, 3, 4])]), U("logsoftmax(a)")],
+    "Flatten": [U("flatten(a, axis=2)", [P("a", [2, 3, 2])])],
+    "Reshape": [U("reshape(a, [2, -1])")],
+    "Squeeze": [U("squeeze(a, [1])", [P("a", [3, 1, 4])])],
+    "Unsqueeze": [U("unsqueeze(a, [0, 2])")],
+    "Transpose": [U("transpose(a, perm=[2, 0, 1])", [P("a", [2, 3, 4])]), U("transpose(a)")],
+    "Concat": [([P("a", [3, 4]), P("b", [3, 2])], [], "concat(a, b, a, axis=1)")],
+    "Expand": [U("expand(a, [2, 3, 4])", [P("a", [3, 1])])],
+    "Split": [U("split(a, [1, 3], axis=1)")],
+    "Gather": [(A34, ["const idx: i64[5] = [2, 0, 1, 2, -1]"], "gather(a, idx, axis=0)"),
+               (A34, ["const idx: i64[2, 2] = [[3, 0], [1, 3]]"], "gather(a, idx, axis=1)")],
+    "GatherElements": [(A34, ["const idx: i64[3, 2] = [[3, 0], [1, 3], [2, 2]]"], "gatherelements(a, idx, axis=1)")],
+    "ReduceMean": [U("reducemean(a, [1], keepdims=0)"), U("reducemean(a)")],
+    "ReduceSum": [U("reducesum(a, [0], keepdims=1)"), U("reducesum(a, keepdims=0)")],
+    "ReduceSumSquare": [U("reducesumsquare(a, [1])")],
+    "ReduceL1": [U("reducel1(a, [1], keepdims=0)")],
+    "ReduceL2": [U("reducel2(a, [0])")],
+    "ReduceLogSum": [U("reducelogsum(a, [1])", POS)],
+    "ReduceLogSumExp": [U("reducelogsumexp(a, [1], keepdims=0)")],
+}
+
+# Ops whose outputs are several values: y is the sum of their squares.
+MULTI = {"Split": 2}
+
+
+def op_rows():
+    rows = []
+    for fn in sorted(os.listdir(os.path.join(ROOT, "ir"))):
+        if not (fn.startswith("ops_") and fn.endswith(".def")):
+            continue
+        text = open(os.path.join(ROOT, "ir", fn)).read()
+        for m in re.finditer(r'^OP\(\s*(\w+)\s*,\s*"([^"]*)"\s*,\s*"([^"]*)"\s*,([^\n]*)', text, re.M):
+            fields = [f.strip() for f in m.group(4).split(",")]
+            grad = fields[6] if len(fields) > 6 else "grad_none"
+            rows.append((m.group(2), m.group(3), grad))
+    return rows
+
+
+def model_text(params, decls, expr, opname, seed0):
+    lines = ["model g {"]
+    for i, (name, dims, lo, hi) in enumerate(params):
+        lines.append("  param %s: f64[%s] = uniform(%r, %r, seed=%d)" % (name, ", ".join(map(str, dims)), lo, hi,
+                                                                        seed0 + i))
+    lines += ["  " + d for d in decls]
+    k = MULTI.get(opname, 1)
+    if k == 1:
+        lines.append("  y = %s" % expr)
+        lines.append("  output l = reducesum(y * y + y, keepdims=0)")
+    else:
+        outs = ["y%d" % j for j in range(k)]
+        lines.append("  %s = %s" % (", ".join(outs), expr))
+        lines.append("  output l = " + " + ".join("reducesum(%s * %s + %s * %d, keepdims=0)" % (o, o, o, j + 1)
+                                                   for j, o in enumerate(outs)))
+    lines += ["}", "train g {", "  loss = l", "  optimizer = sgd(lr=1)", "}", ""]
+    return "\n".join(lines)
+
+
+def run(cmd):
+    r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    return r.returncode, r.stdout
+
+
+def check(opname, idx, case, dlcc, work, verbose):
+    d = os.path.join(work, "%s_%d" % (opname, idx))
+    os.makedirs(d, exist_ok=True)
+    text = model_text(*case, opname, 10 + 7 * idx)
+    with open(os.path.join(d, "g.dl"), "w") as f:
+        f.write(text)
+    rc, out = run([dlcc, os.path.join(d, "g.dl"), "-o", os.path.join(d, "net.c"), "--name", "net"])
+    if rc:
+        return "dlcc: " + out.strip()[-600:]
+    exe = os.path.join(d, "check")
+    rc, out = run(["cc", "-std=c11", "-O1", "-I", d, os.path.join(d, "net.c"),
+                   os.path.join(HERE, "gradcheck_harness.c"), "-lm", "-o", exe])
+    if rc:
+        return "cc: " + out.strip()[-600:]
+    rc, out = run([exe])
+    if verbose:
+        print(out.rstrip())
+    return None if rc == 0 else out.strip()[-800:]
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--dlcc", required=True)
+    ap.add_argument("--work", default=None)
+    ap.add_argument("-k", default=None, help="only this op (ONNX name)")
+    ap.add_argument("-v", action="store_true")
+    args = ap.parse_args()
+    work = args.work or tempfile.mkdtemp(prefix="dlcc-gradcheck-")
+    dlcc = os.path.abspath(args.dlcc)
+    n_ok = n_fail = 0
+    for name, domain, grad in op_rows():
+        if grad in ("grad_none", "grad_zero") or domain == "dlcc":
+            continue
+        if args.k and args.k.lower() != name.lower():
+            continue
+        cases = CASES.get(name)
+        if not cases:
+            print("FAIL %s: has rule %s but no gradcheck case" % (name, grad))
+            n_fail += 1
+            continue
+        for i, case in enumerate(cases):
+            err = check(name, i, case, dlcc, work, args.v)
+            print("%-4s %s #%d %s" % ("ok" if not err else "FAIL", name, i, case[2]))
+            if err:
+                print("     " + err.replace("\n", "\n     "))
+                n_fail += 1
+            else:
+                n_ok += 1
+    print("gradcheck: %d passed, %d failed" % (n_ok, n_fail))
+    return 1 if n_fail else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,234 @@
+/*
+ * harness.c: drives one dlcc-generated model through the public API only.
+ *
+ * Linked with the generated net.c (built with --name net) for each test:
+ *   harness [--rtol R] [--atol A] [--runs N] [--num-inputs N --num-outputs N
+ *           --state-size N] -i IN.pb|zeros ... -o OUT.pb ...
+ * Built with -DHARNESS_INCLUDE_NET_H it includes net.h and takes the counts and
+ * the state size from its macros.  Otherwise (the conformance runner, which
+ * compiles this file once per suite, not once per test) it declares the API
+ * itself and the runner passes the values of NET_NUM_INPUTS, NET_NUM_OUTPUTS
+ * and NET_STATE_SIZE read from net.h; the runner also compiles net.c with
+ * `-include net.h`, so the header must agree with the definitions.
+ * It reads the inputs, checks their dtype and shape against net_inputs[],
+ * allocates a 64-byte-aligned state of NET_STATE_SIZE bytes (plus a guard),
+ * calls net_init and then net_run N times (default 2, to catch results that
+ * depend on leftover state), and compares every output with the expected
+ * tensor.  Output buffers are pre-filled with 0xFF and followed by guard bytes,
+ * so unwritten elements and overruns show up.  "zeros" as an input file means
+ * a zero tensor of the descriptor's shape (the onnx-backend `light` models).
+ *
+ * Exit status: 0 passed, 1 wrong output, 2 bad test data or a dtype/shape that
+ * disagrees with the descriptors, 3 net_init/net_run returned an error,
+ * 4 an API contract violation (state size, modified input, buffer overrun).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tensor_io.h"
+
+#ifdef HARNESS_INCLUDE_NET_H
+#include "net.h"
+#else
+#ifndef DLCC_TENSOR_DESC_DEFINED
+#define DLCC_TENSOR_DESC_DEFINED
+typedef struct {
+    const char *name;
+    int dtype;
+    int rank;
+    int64_t dims[8];
+} dlcc_tensor_desc;
+#endif
+extern const dlcc_tensor_desc net_inputs[];
+extern const dlcc_tensor_desc net_outputs[];
+size_t net_state_size(void);
+int net_init(void *state);
+int net_run(void *state, const void *const inputs[], void *const outputs[]);
+#endif
+
+#define MAX_TENSORS 256
+
+#define GUARD 64
+
+static const dlcc_tensor_desc *desc_in(int i) { return &net_inputs[i]; }
+static const dlcc_tensor_desc *desc_out(int i) { return &net_outputs[i]; }
+
+static size_t desc_count(const dlcc_tensor_desc *d)
+{
+    size_t n = 1;
+    for (int i = 0; i < d->rank; i++)
+        n *= (size_t)d->dims[i];
+    return n;
+}
+
+static int same_type(const TioTensor *t, const dlcc_tensor_desc *d)
+{
+    if (t->dtype != d->dtype || t->rank != d->rank)
+        return 0;
+    for (int i = 0; i < d->rank; i++)
+        if (t->dims[i] != d->dims[i])
+            return 0;
+    return 1;
+}
+
+static void describe_mismatch(const char *what, int k, const TioTensor *t,
+                              const dlcc_tensor_desc *d)
+{
+    char a[160], b[160];
+    tio_format_type(t->dtype, t->rank, t->dims, a, sizeof a);
+    tio_format_type(d->dtype, d->rank, d->dims, b, sizeof b);
+    printf("%s %d '%s': test data is %s, generated code declares %s\n", what, k, d->name, a, b);
+}
+
+static int check_guard(const unsigned char *p, const char *what, int k)
+{
+    for (int i = 0; i < GUARD; i++)
+        if (p[i] != 0xA5) {
+            printf("%s %d: generated code wrote past the end of the buffer\n", what, k);
+            return 0;
+        }
+    return 1;
+}
+
+int main(int argc, char **argv)
+{
+    const char *in_files[MAX_TENSORS], *out_files[MAX_TENSORS];
+    int n_in = 0, n_out = 0, runs = 2;
+#ifdef HARNESS_INCLUDE_NET_H
+    long num_inputs = NET_NUM_INPUTS, num_outputs = NET_NUM_OUTPUTS;
+    size_t state_size = NET_STATE_SIZE;
+#else
+    long num_inputs = -1, num_outputs = -1;
+    size_t state_size = (size_t)-1;
+#endif
+    double rtol = 1e-3, atol = 1e-4;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "-i") && i + 1 < argc && n_in < MAX_TENSORS)
+            in_files[n_in++] = argv[++i];
+        else if (!strcmp(argv[i], "-o") && i + 1 < argc && n_out < MAX_TENSORS)
+            out_files[n_out++] = argv[++i];
+        else if (!strcmp(argv[i], "--num-inputs") && i + 1 < argc)
+            num_inputs = strtol(argv[++i], NULL, 10);
+        else if (!strcmp(argv[i], "--num-outputs") && i + 1 < argc)
+            num_outputs = strtol(argv[++i], NULL, 10);
+        else if (!strcmp(argv[i], "--state-size") && i + 1 < argc)
+            state_size = (size_t)strtoull(argv[++i], NULL, 10);
+        else if (!strcmp(argv[i], "--rtol") && i + 1 < argc)
+            rtol = atof(argv[++i]);
+        else if (!strcmp(argv[i], "--atol") && i + 1 < argc)
+            atol = atof(argv[++i]);
+        else if (!strcmp(argv[i], "--runs") && i + 1 < argc)
+            runs = atoi(argv[++i]);
+        else {
+            fprintf(stderr, "usage: %s [--rtol R] [--atol A] [--runs N] -i IN.pb|zeros ... "
+                            "-o OUT.pb ...\n", argv[0]);
+            return 2;
+        }
+    }
+    if (num_inputs < 0 || num_outputs < 0 || state_size == (size_t)-1) {
+        printf("harness: --num-inputs, --num-outputs and --state-size are required\n");
+        return 2;
+    }
+    if (n_in != num_inputs || n_out != num_outputs) {
+        printf("test data has %d inputs and %d outputs, generated code has %ld and %ld\n", n_in,
+               n_out, num_inputs, num_outputs);
+        return 2;
+    }
+    if (net_state_size() != state_size) {
+        printf("net_state_size() = %zu but NET_STATE_SIZE = %zu\n", net_state_size(), state_size);
+        return 4;
+    }
+
+    char err[512];
+    static TioTensor inputs[MAX_TENSORS], expect[MAX_TENSORS];
+    static const void *in_ptrs[MAX_TENSORS];
+    static void *copies[MAX_TENSORS];
+    static unsigned char *out_bufs[MAX_TENSORS];
+    static void *out_ptrs[MAX_TENSORS];
+
+    for (int k = 0; k < n_in; k++) {
+        const dlcc_tensor_desc *d = desc_in(k);
+        if (!strcmp(in_files[k], "zeros")) {
+            memset(&inputs[k], 0, sizeof inputs[k]);
+            inputs[k].dtype = d->dtype;
+            inputs[k].rank = d->rank;
+            memcpy(inputs[k].dims, d->dims, sizeof d->dims);
+            inputs[k].count = desc_count(d);
+            inputs[k].elem_size = tio_dtype_size(d->dtype);
+            inputs[k].data = calloc(inputs[k].count + 1, inputs[k].elem_size + 1);
+        } else if (tio_read_pb(in_files[k], &inputs[k], err, sizeof err) != 0) {
+            printf("input %d: %s\n", k, err);
+            return 2;
+        }
+        if (!same_type(&inputs[k], d)) {
+            describe_mismatch("input", k, &inputs[k], d);
+            return 2;
+        }
+        size_t bytes = inputs[k].count * inputs[k].elem_size;
+        copies[k] = malloc(bytes + 1);
+        memcpy(copies[k], inputs[k].data, bytes);
+        in_ptrs[k] = inputs[k].data;
+    }
+    for (int k = 0; k < n_out; k++) {
+        const dlcc_tensor_desc *d = desc_out(k);
+        if (tio_read_pb(out_files[k], &expect[k], err, sizeof err) != 0) {
+            printf("output %d: %s\n", k, err);
+            return 2;
+        }
+        if (!same_type(&expect[k], d)) {
+            describe_mismatch("output", k, &expect[k], d);
+            return 1;
+        }
+        out_bufs[k] = malloc(expect[k].count * expect[k].elem_size + GUARD);
+        out_ptrs[k] = out_bufs[k];
+    }
+
+    size_t state_bytes = (state_size + 63) / 64 * 64;
+    unsigned char *state = aligned_alloc(64, state_bytes + GUARD);
+    if (!state) {
+        printf("cannot allocate a state of %zu bytes\n", state_bytes);
+        return 2;
+    }
+    memset(state, 0xCD, state_bytes);
+    memset(state + state_size, 0xA5, state_bytes + GUARD - state_size);
+    int rc = net_init(state);
+    if (rc != 0) {
+        printf("net_init returned %d\n", rc);
+        return 3;
+    }
+
+    int failed = 0;
+    for (int r = 0; r < runs && !failed; r++) {
+        for (int k = 0; k < n_out; k++) {
+            size_t bytes = expect[k].count * expect[k].elem_size;
+            memset(out_bufs[k], 0xFF, bytes);
+            memset(out_bufs[k] + bytes, 0xA5, GUARD);
+        }
+        rc = net_run(state, in_ptrs, out_ptrs);
+        if (rc != 0) {
+            printf("net_run returned %d (run %d)\n", rc, r + 1);
+            return 3;
+        }
+        if (!check_guard(state + state_size, "state", 0))
+            return 4;
+        for (int k = 0; k < n_in; k++)
+            if (memcmp(copies[k], inputs[k].data, inputs[k].count * inputs[k].elem_size)) {
+                printf("net_run modified input %d '%s'\n", k, desc_in(k)->name);
+                return 4;
+            }
+        for (int k = 0; k < n_out; k++) {
+            if (!check_guard(out_bufs[k] + expect[k].count * expect[k].elem_size, "output", k))
+                return 4;
+            size_t bad = tio_compare(&expect[k], out_bufs[k], rtol, atol, err, sizeof err);
+            if (bad) {
+                printf("output %d '%s' (run %d): %s\n", k, desc_out(k)->name, r + 1, err);
+                failed = 1;
+            }
+        }
+    }
+    if (!failed)
+        printf("ok: %d inputs, %d outputs, state %zu bytes, %d runs\n", n_in, n_out,
+               state_size, runs);
+    return failed;
+}
