@@ -9,7 +9,17 @@
  */
 #include "passes.h"
 
+#include "../frontend/frontend.h"
+
 #include <string.h>
+
+/* Parameters whose shape had symbolic dims get their initial values once
+ * the dims are bound (frontends materialise the others at load time). */
+static bool pass_init(Graph *g, Ctx *c) { return init_materialize(g, c, NULL); }
+
+/* .dl type annotations (`h: f32[1, 128] = ...`) are checked against the
+ * inferred types; a no-op for ONNX models. */
+static bool pass_check_types(Graph *g, Ctx *c) { return dsl_check_annotations(g, c); }
 
 typedef struct PassRow {
     const char *name;
@@ -21,9 +31,13 @@ typedef struct PassRow {
 static const PassRow passes[] = {
     /* requires: frontend graph; keeps: nodes.  Every dim concrete after it. */
     {"bind_dims", pass_bind_dims, 0, false},
+    /* requires: concrete dims; keeps everything; fills parameter data. */
+    {"init", pass_init, 0, false},
     /* requires: concrete input dims; gives every value a dtype and shape,
      * folds constant subgraphs as it goes. */
     {"shape", pass_shape, 0, false},
+    /* requires: shapes; keeps everything; checks .dl annotations. */
+    {"check_types", pass_check_types, 0, false},
     /* requires: shapes, g->loss; adds backward and optimizer nodes with shapes. */
     {"autodiff", pass_autodiff, 0, true},
     /* requires: shapes; sets data of nodes with constant inputs. */
