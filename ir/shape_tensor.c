@@ -123,8 +123,6 @@ bool shape_reshape(Node *n, Ctx *c) {
                           (long long)total, (long long)known);
     }
     value_set_shape(n->out[0], x->dtype, r, s);
-    if (x->data)
-        n->out[0]->data = x->data;
     return true;
 }
 
@@ -155,8 +153,6 @@ bool shape_squeeze(Node *n, Ctx *c) {
         if (!(k == 0 ? x->dims[i] == 1 : drop[i]))
             d[r++] = x->dims[i];
     value_set_shape(n->out[0], x->dtype, r, d);
-    if (x->data)
-        n->out[0]->data = x->data;
     return true;
 }
 
@@ -180,8 +176,6 @@ bool shape_unsqueeze(Node *n, Ctx *c) {
     for (int i = 0, j = 0; i < r; i++)
         d[i] = ins[i] ? 1 : x->dims[j++];
     value_set_shape(n->out[0], x->dtype, r, d);
-    if (x->data)
-        n->out[0]->data = x->data;
     return true;
 }
 
