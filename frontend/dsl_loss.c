@@ -232,10 +232,10 @@ bool dsl_check_annotations(Graph *g, Ctx *c) {
             }
         }
         if (g->loss && p.loss_loc.line > 0 && g->loss->rank >= 0 &&
-            (g->loss->dtype != DT_F32 || value_numel(g->loss) != 1 || g->loss->rank > 1)) {
+            ((g->loss->dtype != DT_F32 && g->loss->dtype != DT_F64) || value_numel(g->loss) != 1 || g->loss->rank > 1)) {
             Loc loc = p.loss_loc;
             loc.file = c->source_file;
-            ok = diag_error(c, loc, "the loss must be a scalar f32, not %s", value_type_str(c->arena, g->loss));
+            ok = diag_error(c, loc, "the loss must be a scalar f32 (or f64), not %s", value_type_str(c->arena, g->loss));
         }
     }
     ctx_free(&tmp);
