@@ -110,6 +110,9 @@ add_test(NAME models
 set_tests_properties(models PROPERTIES LABELS models TIMEOUT 2400 RUN_SERIAL TRUE
                      SKIP_RETURN_CODE 77 ENVIRONMENT "${DLCC_TEST_ENV}")
 
+# ---- the hand-written .dl examples against PyTorch
+include(${DLCC_TESTS_DIR}/models/dl_examples.cmake)
+
 # ---- gradient checks: tests/grad/run_grad.* once it exists
 file(GLOB DLCC_GRAD_RUNNER ${DLCC_TESTS_DIR}/grad/run_grad.sh)
 if(DLCC_GRAD_RUNNER)
