@@ -49,6 +49,8 @@ typedef struct Options {
     EmitKind emit;
     RunInput *inputs;
     int n_inputs;
+    RunInput *consts;       /* --const-input NAME=FILE.pb */
+    int n_consts;
     const char *output_dir;
 } Options;
 
@@ -71,6 +73,8 @@ static const char usage_text[] =
     "  --print-after=PASS       dump the IR after PASS to stderr\n"
     "  --print-after-all        dump the IR after every pass\n"
     "  --verify-each            run the IR verifier after every pass\n"
+    "  --const-input NAME=FILE.pb  specialise: input NAME is the constant in FILE.pb\n"
+    "                           (it keeps its API slot; the value passed at run time is not read)\n"
     "  --input NAME=FILE.pb     (run) an input tensor; NAME= may be left out\n"
     "  --output-dir DIR         (run) where output_K.pb go (default .)\n";
 
@@ -239,6 +243,7 @@ static int parse_args(int argc, char **argv, Options *o, Ctx *c) {
         i = 2;
     }
     o->inputs = ARENA_ARRAY(a, RunInput, argc);
+    o->consts = ARENA_ARRAY(a, RunInput, argc);
     c->dims = ARENA_ARRAY(a, DimBinding, argc);
     for (; i < argc; i++) {
         const char *arg = argv[i], *v;
@@ -314,6 +319,13 @@ static int parse_args(int argc, char **argv, Options *o, Ctx *c) {
             }
         } else if ((v = option_value(argc, argv, &i, "--print-after", &missing))) {
             c->print_after = v;
+        } else if ((v = option_value(argc, argv, &i, "--const-input", &missing))) {
+            const char *eq = strchr(v, '=');
+            if (!eq || eq == v || !eq[1])
+                return usage_error("--const-input %s: expected NAME=FILE.pb", v);
+            RunInput *in = &o->consts[o->n_consts++];
+            in->name = arena_strndup(a, v, (size_t)(eq - v));
+            in->path = eq + 1;
         } else if (o->run && (v = option_value(argc, argv, &i, "--input", &missing))) {
             const char *eq = strchr(v, '=');
             RunInput *in = &o->inputs[o->n_inputs++];
@@ -356,13 +368,45 @@ static int fail(Ctx *c) {
     return EXIT_MODEL;
 }
 
+/* --const-input: every use of the input becomes a constant read from the
+ * .pb file, so shapes that depend on its value (Reshape's shape, Resize's
+ * scales, TopK's k...) are known at compile time.  The input keeps its slot
+ * in the generated API so callers keep their input order. */
+static bool specialise_inputs(Ctx *c, Graph *g, const Options *o) {
+    Loc loc = {o->model, 0, 0, NULL, NULL};
+    for (int k = 0; k < o->n_consts; k++) {
+        const RunInput *ci = &o->consts[k];
+        Value *in = NULL;
+        for (int i = 0; i < g->n_inputs; i++)
+            if (!strcmp(g->inputs[i]->name, ci->name))
+                in = g->inputs[i];
+        if (!in)
+            return diag_error(c, loc, "--const-input %s: the model has no input of that name", ci->name);
+        Value *t = onnx_load_tensor_pb(c, g, ci->path);
+        if (!t)
+            return false;
+        bool same = t->dtype == in->dtype && t->rank == in->rank;
+        for (int d = 0; same && d < in->rank; d++)
+            same = in->sym[d] || in->dims[d] < 0 || in->dims[d] == t->dims[d];
+        if (!same)
+            return diag_error(c, loc, "--const-input %s: %s does not fit the input's type %s", ci->name,
+                              value_type_str(c->arena, t), value_type_str(c->arena, in));
+        for (int d = 0; d < in->rank; d++) { /* the input's own dims follow the constant */
+            in->dims[d] = t->dims[d];
+            in->sym[d] = NULL;
+        }
+        graph_replace_uses(g, in, t);
+    }
+    return true;
+}
+
 /* Loads and compiles the model through the pass pipeline. */
 static Graph *compile_graph(Ctx *c, const Options *o) {
     c->source_file = o->model;
     Graph *g = has_suffix(o->model, ".dl") ? dsl_load(c, o->model) : onnx_load(c, o->model);
     if (!g || ctx_failed(c))
         return NULL;
-    if (!pipeline_run(g, c) || ctx_failed(c))
+    if (!specialise_inputs(c, g, o) || !pipeline_run(g, c) || ctx_failed(c))
         return NULL;
     return g;
 }
@@ -685,7 +729,7 @@ static int cmd_run(Ctx *c, const Options *o) {
     if (status >= 0)
         return status;
     run_bind_dims(c, g, given);
-    if (!pipeline_run(g, c) || ctx_failed(c))
+    if (!specialise_inputs(c, g, o) || !pipeline_run(g, c) || ctx_failed(c))
         return fail(c);
     for (int i = 0; i < g->n_inputs; i++) {
         const Value *v = g->inputs[i], *t = given[i];
