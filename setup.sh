@@ -73,10 +73,8 @@ fi
 
 # ---- 3. build dlcc
 jobs=$(nproc 2>/dev/null || echo 2)
-if [ ! -f build/CMakeCache.txt ]; then
-  say "configuring build/ (Release, -DDLCC_WERROR=ON)"
-  quietly cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DDLCC_WERROR=ON
-fi
+say "configuring build/ (Release, -DDLCC_WERROR=ON)"
+quietly cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DDLCC_WERROR=ON
 say "building dlcc"
 quietly cmake --build build -j"$jobs"
 say "built $(build/dlcc --version 2>/dev/null | head -n1 || echo build/dlcc)"

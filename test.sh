@@ -10,11 +10,12 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 ./setup.sh --no-example --quiet
-rm -f tests/onnx/results/*.txt
+marker=$(mktemp)
+trap 'rm -f "$marker"' EXIT
 status=0
 ctest --test-dir build --output-on-failure -j2 "$@" || status=$?
-shopt -s nullglob
-results=(tests/onnx/results/*.txt)
+results=()
+while IFS= read -r f; do results+=("$f"); done < <(find tests/onnx/results -name '*.txt' -newer "$marker" 2>/dev/null | sort)
 if [ ${#results[@]} -gt 0 ]; then
   echo "conformance (tests/onnx/results/):"
   for f in "${results[@]}"; do

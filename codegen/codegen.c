@@ -53,6 +53,11 @@ struct Codegen {
     const char **ws;     /* by node: scratch pointer expression */
     unsigned char *skip; /* by node: SKIP_* */
     Buf kernels;
+    /* subgraph bodies (codegen_emit_subgraph): the file's codegen, which
+     * holds the weights, runtime pieces and kernel text (itself for the main
+     * graph), and the prefix of kernel names */
+    Codegen *root;
+    const char *kprefix;
 };
 
 static int64_t align64(int64_t x) { return (x + 63) & ~(int64_t)63; }
@@ -63,6 +68,7 @@ Graph *codegen_graph(const Codegen *cg) { return cg->g; }
 Ctx *codegen_ctx(const Codegen *cg) { return cg->c; }
 
 void codegen_use_runtime(Codegen *cg, const char *name) {
+    cg = cg->root;
     for (int i = 0; i < cg->n_pieces; i++)
         if (!strcmp(cg->pieces[i], name))
             return;
@@ -86,6 +92,7 @@ static int64_t codegen_own_alloc(Codegen *cg, int64_t bytes) {
 
 static int64_t codegen_blob_add(Codegen *cg, const void *data, size_t bytes) {
     static const unsigned char zeros[64];
+    cg = cg->root;
     cg->blob_used = true;
     size_t pad = (size_t)align64((int64_t)cg->blob.len) - cg->blob.len;
     buf_write(&cg->blob, zeros, pad);
@@ -99,6 +106,7 @@ const char *emit_weight(Emit *e, const void *data, size_t bytes, DType t) {
     Codegen *cg = e->cg;
     if (e->measure || !cg)
         return arena_printf(e->ctx->arena, "((const %s *)0)", dtype_ctype(t));
+    cg = cg->root;
     int i = 0;
     while (i < cg->n_w && cg->wptr[i] != data)
         i++;
@@ -314,7 +322,7 @@ static bool codegen_emit_kernel(Codegen *cg, int i) {
                                      (long long)codegen_own_alloc(cg, (int64_t)e.scratch));
     }
 
-    Buf *out = &cg->kernels;
+    Buf *out = &cg->root->kernels;
     buf_printf(out, "/* node %d: %s", i, info->name);
     if (n->name)
         buf_printf(out, " '%s'", codegen_comment_text(a, n->name));
@@ -324,7 +332,7 @@ static bool codegen_emit_kernel(Codegen *cg, int i) {
     buf_puts(out, "\n *   out: ");
     for (int k = 0; k < n->n_out; k++)
         buf_printf(out, "%s%s", k ? ", " : "", codegen_value_desc(a, n->out[k]));
-    buf_printf(out, " */\nstatic int %s_k%d(", cg->prefix, i);
+    buf_printf(out, " */\nstatic int %s_k%d(", cg->kprefix, i);
     for (int k = 0; k < n->n_in + n->n_out; k++) {
         bool is_in = k < n->n_in;
         Value *v = is_in ? n->in[k] : n->out[k - n->n_in];
@@ -385,7 +393,7 @@ bool codegen_emit_calls(Codegen *cg, Buf *out, Value *const *roots, int n_roots)
         }
         if (cg->skip[i] == SKIP_FAILED)
             return false;
-        buf_printf(out, "    rc = %s_k%d(", cg->prefix, i);
+        buf_printf(out, "    rc = %s_k%d(", cg->kprefix, i);
         for (int k = 0; k < n->n_in + n->n_out; k++) {
             bool is_in = k < n->n_in;
             Value *v = is_in ? n->in[k] : n->out[k - n->n_in];
@@ -534,6 +542,8 @@ static Codegen *codegen_new(Graph *g, Ctx *c, const char *prefix) {
     cg->g = g;
     cg->c = c;
     cg->prefix = prefix;
+    cg->root = cg;
+    cg->kprefix = prefix;
     char *u = arena_strdup(a, prefix);
     for (char *s = u; *s; s++)
         if (*s >= 'a' && *s <= 'z')
@@ -688,4 +698,45 @@ bool codegen_measure_scratch(Graph *g, Ctx *c, size_t *scratch) {
     }
     codegen_free(cg);
     return ok;
+}
+
+/* ---------------------------------------------------------------- subgraph bodies */
+
+const char *codegen_emit_subgraph(Emit *e, Graph *body, int index, int64_t *bytes) {
+    Codegen *pcg = e->cg;
+    Ctx *c = e->ctx;
+    int at = 0;
+    while (at < pcg->g->n_nodes && pcg->g->nodes[at] != e->node)
+        at++;
+    const char *name = arena_printf(c->arena, "%s_k%d_b%d", pcg->kprefix, at, index);
+    Codegen *cg = codegen_new(body, c, pcg->prefix);
+    cg->root = pcg->root;
+    cg->kprefix = name;
+    cg->upper = pcg->upper;
+    graph_count_uses(body);
+    cg->own_end = align64(codegen_arena_end(body));
+    for (int i = 0; i < body->n_inputs; i++)
+        cg->in_stage[i] = -1;
+    bool ok = true;
+    for (int i = 0; i < body->n_nodes; i++)
+        ok = codegen_emit_kernel(cg, i) && ok;
+    for (int k = 0; ok && k < body->n_outputs; k++)
+        ok = codegen_value_ptr(cg, body->outputs[k], true) != NULL;
+    Buf fn = {0};
+    if (ok && !ctx_failed(c)) {
+        buf_printf(&fn, "/* subgraph '%s' of node %d: runs on the arena at state, reads input i at in[i],\n"
+                        " * copies output k to out[k] */\n"
+                        "static int %s(void *state, const void *const in[], void *const out[]) {\n"
+                        "    int rc = 0;\n    (void)rc;\n    (void)state;\n    (void)in;\n    (void)out;\n",
+                   codegen_comment_text(c->arena, body->name), at, name);
+        ok = codegen_emit_calls(cg, &fn, NULL, 0);
+        codegen_emit_copy_out(cg, &fn, "out", body->outputs, body->n_outputs);
+        buf_puts(&fn, "    return 0;\n}\n\n");
+        if (ok && !ctx_failed(c))
+            buf_write(&cg->root->kernels, fn.data, fn.len);
+    }
+    *bytes = cg->own_end;
+    buf_free(&fn);
+    codegen_free(cg);
+    return ok && !ctx_failed(c) ? name : NULL;
 }

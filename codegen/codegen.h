@@ -121,4 +121,14 @@ void codegen_write_blob(Buf *out, const char *name, const unsigned char *data, s
  * every VK_PARAM's initial data to its offset. */
 bool codegen_emit_train(Codegen *cg, Buf *decls, Buf *defs);
 
+/* Control-flow emitters (codegen/emit_control.c): writes the kernels of
+ * subgraph `body` of e's node (planned by pass_plan, reading only its own
+ * inputs and constants) and a function
+ *     static int NAME(void *state, const void *const in[], void *const out[])
+ * that runs them on a body arena at state (64-byte aligned), reads body
+ * input i at in[i] and copies body output k to out[k].  index tells the
+ * bodies of one node apart.  Returns NAME (NULL on error) and sets *bytes
+ * to the arena bytes the body needs. */
+const char *codegen_emit_subgraph(Emit *e, Graph *body, int index, int64_t *bytes);
+
 #endif

@@ -118,3 +118,66 @@ bool emit_conv(Emit *e) {
     emitf(e, "        }\n");
     return true;
 }
+
+/* ConvTranspose, as a scatter: every input element adds its products with
+ * the kernel into the output window it spreads over (o = i*s - pad + k*d). */
+bool emit_convtranspose(Emit *e) {
+    const Node *n = e->node;
+    const Value *x = n->in[0], *wt = n->in[1], *b = n->n_in > 2 ? n->in[2] : NULL, *y = n->out[0];
+    DType t = y->dtype;
+    Arena *ar = e->ctx->arena;
+    const char *T = dtype_ctype_compute(t);
+    int64_t group = attr_int(n, "group", 1);
+    NNWindow w;
+    if (!nn_convtranspose_window(n, x, wt, &w, e->ctx))
+        return false;
+    if (value_numel(y) == 0)
+        return true;
+    int nsp = w.nsp;
+    int64_t N = x->dims[0], C = x->dims[1], M = y->dims[1], Cg = C / group, Mg = M / group;
+    int64_t IS = nn_prod(w.in, 0, nsp), OS = nn_prod(w.out, 0, nsp), KK = nn_prod(w.k, 0, nsp);
+    emitf(e, "    for (int64_t nm = 0; nm < %lld; nm++)\n", LL(N * M));
+    emitf(e, "        for (int64_t o = 0; o < %lld; o++) {\n", LL(OS));
+    e->indent = 3;
+    emit_store(e, t, "y0", arena_printf(ar, "nm * %lld + o", LL(OS)), "0");
+    e->indent = 1;
+    emitf(e, "        }\n");
+    emitf(e, "    for (int64_t n = 0; n < %lld; n++)\n", LL(N));
+    emitf(e, "    for (int64_t ci = 0; ci < %lld; ci++) {\n", LL(C));
+    emitf(e, "        const int64_t g = ci / %lld;\n", LL(Cg));
+    for (int d = 0; d < nsp; d++)
+        emitf(e, "        for (int64_t i%d = 0; i%d < %lld; i%d++)\n", d, d, LL(w.in[d]), d);
+    emitf(e, "        {\n");
+    emitf(e, "            const %s xv = %s;\n", T,
+          emit_load(e, x->dtype, "x0", arena_printf(ar, "(n * %lld + ci) * %lld + %s", LL(C), LL(IS), nn_index(ar, "i", w.in, nsp))));
+    emitf(e, "            for (int64_t m = 0; m < %lld; m++) {\n", LL(Mg));
+    emitf(e, "                const int64_t wb = (ci * %lld + m) * %lld;\n", LL(Mg), LL(KK));
+    emitf(e, "                const int64_t yb = (n * %lld + g * %lld + m) * %lld;\n", LL(M), LL(Mg), LL(OS));
+    for (int d = 0; d < nsp; d++) {
+        emitf(e, "                for (int64_t k%d = 0; k%d < %lld; k%d++) {\n", d, d, LL(w.k[d]), d);
+        emitf(e, "                    const int64_t o%d = i%d * %lld - %lld + k%d * %lld;\n", d, d, LL(w.s[d]),
+              LL(w.pb[d]), d, LL(w.d[d]));
+        emitf(e, "                    if (o%d < 0 || o%d >= %lld)\n                        continue;\n", d, d,
+              LL(w.out[d]));
+    }
+    const char *yi = arena_printf(ar, "yb + %s", nn_index(ar, "o", w.out, nsp));
+    e->indent = 5;
+    emit_store(e, t, "y0", yi,
+               arena_printf(ar, "(%s)((%s)%s + xv * (%s)%s)", T, T, emit_load(e, t, "y0", yi), T,
+                            emit_load(e, wt->dtype, "x1", arena_printf(ar, "wb + %s", nn_index(ar, "k", w.k, nsp)))));
+    e->indent = 1;
+    for (int d = 0; d < nsp; d++)
+        emitf(e, "                }\n");
+    emitf(e, "            }\n        }\n    }\n");
+    if (b) {
+        emitf(e, "    for (int64_t nm = 0; nm < %lld; nm++)\n", LL(N * M));
+        emitf(e, "        for (int64_t o = 0; o < %lld; o++) {\n", LL(OS));
+        e->indent = 3;
+        emit_store(e, t, "y0", arena_printf(ar, "nm * %lld + o", LL(OS)),
+                   arena_printf(ar, "(%s)((%s)%s + (%s)%s)", T, T, emit_load(e, t, "y0", arena_printf(ar, "nm * %lld + o", LL(OS))), T,
+                                emit_load(e, b->dtype, "x2", arena_printf(ar, "nm %% %lld", LL(M)))));
+        e->indent = 1;
+        emitf(e, "        }\n");
+    }
+    return true;
+}

@@ -18,9 +18,34 @@
  */
 #include "codegen.h"
 
+#include <stdarg.h>
 #include <string.h>
 
 #define LL(x) ((long long)(x))
+
+/* emitf with indentation: every line gets e->indent levels, which follow
+ * the braces that open and close lines (emit_store indents the same way). */
+static void emit_code(Emit *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void emit_code(Emit *e, const char *fmt, ...) {
+    if (e->measure)
+        return;
+    Buf b = {0};
+    va_list ap;
+    va_start(ap, fmt);
+    buf_vprintf(&b, fmt, ap);
+    va_end(ap);
+    for (const char *p = b.data; p && *p;) {
+        const char *nl = strchr(p, '\n');
+        int len = nl ? (int)(nl - p) : (int)strlen(p);
+        if (*p == '}' && e->indent > 0)
+            e->indent--;
+        emitf(e, "%*s%.*s\n", 4 * e->indent, "", len, p);
+        if (len > 0 && p[len - 1] == '{')
+            e->indent++;
+        p += len + (nl ? 1 : 0);
+    }
+    buf_free(&b);
+}
 
 /* ---------------------------------------------------------------- broadcast loop nest */
 
@@ -95,13 +120,13 @@ static void emit_broadcast_loops(Emit *e, const Value *out, const Operand *ops, 
     }
     Arena *a = e->ctx->arena;
     for (int d = 0; d < m - 1; d++)
-        emitf(e, "for (int64_t i%d = 0; i%d < %lld; i%d++) {\n", d, d, LL(size[d]), d);
+        emit_code(e, "for (int64_t i%d = 0; i%d < %lld; i%d++) {\n", d, d, LL(size[d]), d);
     const char *obase = "";
     if (m > 1) {
         Buf b = {0};
         for (int d = 0; d < m - 1; d++)
             buf_printf(&b, "%si%d * %lld", d ? " + " : "", d, LL(ost[d]));
-        emitf(e, "const int64_t o = %s;\n", b.data);
+        emit_code(e, "const int64_t o = %s;\n", b.data);
         buf_free(&b);
         obase = "o + ";
     }
@@ -116,7 +141,7 @@ static void emit_broadcast_loops(Emit *e, const Value *out, const Operand *ops, 
         const char *base = NULL;
         if (b.len) {
             base = arena_printf(a, "b%d", k);
-            emitf(e, "const int64_t %s = %s;\n", base, b.data);
+            emit_code(e, "const int64_t %s = %s;\n", base, b.data);
         }
         buf_free(&b);
         int64_t s = st[k][m - 1];
@@ -126,27 +151,27 @@ static void emit_broadcast_loops(Emit *e, const Value *out, const Operand *ops, 
         else
             idx[k] = base ? base : inner ? inner : "0";
     }
-    emitf(e, "for (int64_t j = 0; j < %lld; j++) {\n", LL(size[m - 1]));
+    emit_code(e, "for (int64_t j = 0; j < %lld; j++) {\n", LL(size[m - 1]));
     for (int k = 0; k < n; k++) {
         if (!ops[k].var)
             continue;
         DType t = ops[k].v->dtype;
         if (raw)
-            emitf(e, "const %s %s = %s[%s];\n", dtype_ctype(t), ops[k].var, ops[k].ptr, idx[k]);
+            emit_code(e, "const %s %s = %s[%s];\n", dtype_ctype(t), ops[k].var, ops[k].ptr, idx[k]);
         else
-            emitf(e, "const %s %s = %s;\n", t == tdt ? "T" : dtype_ctype_compute(t), ops[k].var,
+            emit_code(e, "const %s %s = %s;\n", t == tdt ? "T" : dtype_ctype_compute(t), ops[k].var,
                   emit_load(e, t, ops[k].ptr, idx[k]));
     }
     if (pre)
-        emitf(e, "%s", pre);
+        emit_code(e, "%s", pre);
     const char *oidx = arena_printf(a, "%sj", obase);
     if (raw)
-        emitf(e, "y0[%s] = %s;\n", oidx, result);
+        emit_code(e, "y0[%s] = %s;\n", oidx, result);
     else
         emit_store(e, out->dtype, "y0", oidx, result);
-    emitf(e, "}\n");
+    emit_code(e, "}\n");
     for (int d = 0; d < m - 1; d++)
-        emitf(e, "}\n");
+        emit_code(e, "}\n");
 }
 
 /* ---------------------------------------------------------------- expressions */
@@ -211,20 +236,20 @@ static void emit_attr_constants(Emit *e, const char *expr) {
     const Node *n = e->node;
     for (size_t i = 0; i < sizeof float_attrs / sizeof float_attrs[0]; i++)
         if (float_attrs[i].op == n->op && strstr(expr, float_attrs[i].name))
-            emitf(e, "const T %s = (T)%.17g;\n", float_attrs[i].name,
+            emit_code(e, "const T %s = (T)%.17g;\n", float_attrs[i].name,
                   (double)(float)attr_float(n, float_attrs[i].name, float_attrs[i].dflt));
     if (strstr(expr, "approx_tanh"))
-        emitf(e, "const int approx_tanh = %d;\n", !strcmp(attr_string(n, "approximate", "none"), "tanh"));
+        emit_code(e, "const int approx_tanh = %d;\n", !strcmp(attr_string(n, "approximate", "none"), "tanh"));
     if (strstr(expr, "shift_left"))
-        emitf(e, "const int shift_left = %d;\n", !strcmp(attr_string(n, "direction", "LEFT"), "LEFT"));
+        emit_code(e, "const int shift_left = %d;\n", !strcmp(attr_string(n, "direction", "LEFT"), "LEFT"));
     if (strstr(expr, "detect_pos"))
-        emitf(e, "const int detect_pos = %d, detect_neg = %d;\n", (int)attr_int(n, "detect_positive", 1),
+        emit_code(e, "const int detect_pos = %d, detect_neg = %d;\n", (int)attr_int(n, "detect_positive", 1),
               (int)attr_int(n, "detect_negative", 1));
 }
 
 static void emit_typedef(Emit *e, DType t) {
     emit_use_runtime(e, "math");
-    emitf(e, "typedef %s T;\n", dtype_ctype_compute(t));
+    emit_code(e, "typedef %s T;\n", dtype_ctype_compute(t));
 }
 
 /* ---------------------------------------------------------------- emitters */
@@ -308,20 +333,20 @@ bool emit_clip(Emit *e) {
     if (n->opset < 11) {
         const Attr *lo = node_attr(n, "min"), *hi = node_attr(n, "max");
         if (lo) {
-            emitf(e, "const T lo = (T)%.17g;\n", attr_float(n, "min", 0));
+            emit_code(e, "const T lo = (T)%.17g;\n", attr_float(n, "min", 0));
             has_lo = true;
         }
         if (hi) {
-            emitf(e, "const T hi = (T)%.17g;\n", attr_float(n, "max", 0));
+            emit_code(e, "const T hi = (T)%.17g;\n", attr_float(n, "max", 0));
             has_hi = true;
         }
     } else {
         if (n->n_in > 1 && n->in[1]) {
-            emitf(e, "const T lo = %s;\n", emit_load(e, n->in[1]->dtype, "x1", "0"));
+            emit_code(e, "const T lo = %s;\n", emit_load(e, n->in[1]->dtype, "x1", "0"));
             has_lo = true;
         }
         if (n->n_in > 2 && n->in[2]) {
-            emitf(e, "const T hi = %s;\n", emit_load(e, n->in[2]->dtype, "x2", "0"));
+            emit_code(e, "const T hi = %s;\n", emit_load(e, n->in[2]->dtype, "x2", "0"));
             has_hi = true;
         }
     }
@@ -342,77 +367,68 @@ bool emit_dropout(Emit *e) {
     const Node *n = e->node;
     const Value *x = n->in[0];
     int64_t count = value_numel(x);
-    emitf(e, "for (int64_t i = 0; i < %lld; i++)\n    y0[i] = x0[i];\n", LL(count));
+    emit_code(e, "for (int64_t i = 0; i < %lld; i++)\n    y0[i] = x0[i];\n", LL(count));
     if (n->n_out > 1 && n->out[1])
-        emitf(e, "for (int64_t i = 0; i < %lld; i++)\n    y1[i] = 1;\n", LL(count));
+        emit_code(e, "for (int64_t i = 0; i < %lld; i++)\n    y1[i] = 1;\n", LL(count));
     return true;
 }
 
-/* float8 and 4-bit targets use the converters of runtime/math.h. */
-static const char *f8_store_fn(DType t) {
+/* float8 kind codes of runtime/half.h's dlcc_f8_encode. */
+static int f8_kind(DType t) {
     switch (t) {
-    case DT_F8E4M3FN: return "dlcc_f32_to_f8e4m3fn";
-    case DT_F8E4M3FNUZ: return "dlcc_f32_to_f8e4m3fnuz";
-    case DT_F8E5M2: return "dlcc_f32_to_f8e5m2";
-    case DT_F8E5M2FNUZ: return "dlcc_f32_to_f8e5m2fnuz";
-    default: return NULL;
-    }
-}
-
-static const char *f8_load_fn(DType t) {
-    switch (t) {
-    case DT_F8E4M3FN: return "dlcc_f8e4m3fn_to_f32";
-    case DT_F8E4M3FNUZ: return "dlcc_f8e4m3fnuz_to_f32";
-    case DT_F8E5M2: return "dlcc_f8e5m2_to_f32";
-    case DT_F8E5M2FNUZ: return "dlcc_f8e5m2fnuz_to_f32";
-    default: return NULL;
+    case DT_F8E4M3FN: return 0;
+    case DT_F8E4M3FNUZ: return 1;
+    case DT_F8E5M2: return 2;
+    case DT_F8E5M2FNUZ: return 3;
+    default: return -1;
     }
 }
 
 /* Cast, CastLike: load in the source's compute type, convert, store.  To
- * bool is x != 0; float8 targets honour `saturate` (default 1). */
+ * bool is x != 0; float to integer truncates (through int64_t, so negative
+ * values wrap for unsigned targets as in numpy); float8 targets honour
+ * `saturate` (default 1); 4-bit integer targets wrap like the wider ones. */
 bool emit_cast(Emit *e) {
     const Node *n = e->node;
     const Value *x = n->in[0], *y = n->out[0];
     DType from = x->dtype, to = y->dtype;
     if (from == to) {
-        emitf(e, "for (int64_t i = 0; i < %lld; i++)\n    y0[i] = x0[i];\n", LL(value_numel(x)));
+        emit_code(e, "for (int64_t i = 0; i < %lld; i++)\n    y0[i] = x0[i];\n", LL(value_numel(x)));
         return true;
     }
     emit_use_runtime(e, "math");
-    Arena *a = e->ctx->arena;
-    const char *load;
-    const char *ct;
-    if (f8_load_fn(from)) {
-        load = arena_printf(a, "%s(x0[i])", f8_load_fn(from));
+    const char *load, *ct;
+    if (from == DT_F4E2M1) {
+        load = "dlcc_f4e2m1_to_f32(x0[i])";
         ct = "float";
     } else if (from == DT_U4 || from == DT_I4) {
         load = "x0[i]";
-        ct = dtype_ctype(from);
+        ct = "int";
     } else {
         load = emit_load(e, from, "x0", "i");
         ct = dtype_ctype_compute(from);
     }
-    emitf(e, "for (int64_t i = 0; i < %lld; i++) {\n", LL(value_numel(x)));
-    emitf(e, "const %s x = %s;\n", ct, load);
+    emit_code(e, "for (int64_t i = 0; i < %lld; i++) {\n", LL(value_numel(x)));
+    emit_code(e, "const %s x = %s;\n", ct, load);
     if (to == DT_BOOL) {
-        emitf(e, "y0[i] = (uint8_t)(x != 0);\n");
-    } else if (f8_store_fn(to)) {
-        emitf(e, "y0[i] = %s((float)x, %d);\n", f8_store_fn(to), (int)attr_int(n, "saturate", 1));
+        emit_code(e, "y0[i] = (uint8_t)(x != 0);\n");
+    } else if (f8_kind(to) >= 0) {
+        emit_use_runtime(e, "half");
+        emit_code(e, "y0[i] = dlcc_f8_encode((float)x, %d, %d);\n", f8_kind(to), attr_int(n, "saturate", 1) != 0);
+    } else if (to == DT_F4E2M1) {
+        emit_code(e, "y0[i] = dlcc_f32_to_f4e2m1((float)x);\n");
     } else if (to == DT_U4) {
-        emitf(e, "y0[i] = (uint8_t)((int64_t)x & 15);\n");
+        emit_code(e, "y0[i] = (uint8_t)((int64_t)x & 15);\n");
     } else if (to == DT_I4) {
-        emitf(e, "y0[i] = (int8_t)((((int64_t)x & 15) ^ 8) - 8);\n");
+        emit_code(e, "y0[i] = (int8_t)((((int64_t)x & 15) ^ 8) - 8);\n");
     } else if (dtype_is_int(to) && dtype_is_float(from)) {
-        /* float to integer truncates toward zero; through int64 so that
-         * negative values wrap for unsigned targets as in numpy */
         if (to == DT_U64)
-            emitf(e, "y0[i] = x < 0 ? (uint64_t)(int64_t)x : (uint64_t)x;\n");
+            emit_code(e, "y0[i] = x < 0 ? (uint64_t)(int64_t)x : (uint64_t)x;\n");
         else
-            emitf(e, "y0[i] = (%s)(int64_t)x;\n", dtype_ctype(to));
+            emit_code(e, "y0[i] = (%s)(int64_t)x;\n", dtype_ctype(to));
     } else {
         emit_store(e, to, "y0", "i", dtype_is_float(to) && !dtype_is_float(from) ? "(double)x" : "x");
     }
-    emitf(e, "}\n");
+    emit_code(e, "}\n");
     return true;
 }

@@ -8,7 +8,10 @@
  * the linear index with constant divisions.  UnaryGrad and BinaryGrad hold
  * the table of derivatives, keyed by the forward op's ONNX name.  Optimizer
  * updates follow torch.optim's single-tensor code (torch 1.13) operation by
- * operation, so that trajectories agree to rounding.
+ * operation, so that trajectories agree to rounding.  The ONNX training
+ * operators (Adagrad, Momentum, Adam of ai.onnx.preview.training) follow
+ * the ONNX operator documents, scalars computed in double.  Convolution,
+ * pooling, normalisation and dropout helpers are in emit_grad_nn.c.
  */
 #include <math.h>
 #include <string.h>
@@ -584,3 +587,112 @@ bool emit_gather_grad(Emit *e) {
           (long long)D, (long long)inner, (long long)J, (long long)inner);
     return true;
 }
+
+/* ---------------------------------------------------------------- slice backward */
+
+/* y0 (shape) = 0; y0[starts + i * steps] = dy[i], as nested loops. */
+bool emit_slice_grad(Emit *e) {
+    const Node *n = e->node;
+    const Value *dy = n->in[0], *y = n->out[0];
+    if (!grad_dtype_ok(e, y->dtype))
+        return false;
+    int64_t start[DLCC_MAX_RANK], step[DLCC_MAX_RANK], ystr[DLCC_MAX_RANK], s = 1;
+    int r = y->rank;
+    if (attr_ints(n, "starts", start, DLCC_MAX_RANK) != r || attr_ints(n, "steps", step, DLCC_MAX_RANK) != r ||
+        dy->rank != r)
+        return emit_error(e, "bad starts/steps");
+    for (int k = r - 1; k >= 0; k--)
+        ystr[k] = s, s *= y->dims[k];
+    emitf(e, "    memset(y0, 0, %zu);\n", value_bytes(y));
+    if (value_numel(dy) == 0)
+        return true;
+    emitf(e, "    int64_t i = 0;\n");
+    for (int k = 0; k < r; k++)
+        emitf(e, "%*sfor (int64_t j%d = 0; j%d < %lld; j%d++)\n", 4 + 4 * k, "", k, k, (long long)dy->dims[k], k);
+    emitf(e, "%*sy0[0", 4 + 4 * r, "");
+    for (int k = 0; k < r; k++)
+        emitf(e, " + (%lld + j%d * %lld) * %lld", (long long)start[k], k, (long long)step[k], (long long)ystr[k]);
+    emitf(e, "] = x0[i++];\n");
+    return true;
+}
+
+/* ---------------------------------------------------------------- ONNX training operators
+ * x0 R (scalar), x1 T (int64 scalar), x2.. the groups; y0.. the results. */
+
+/* The operands of tensor j: "x<i>" names for each group g (0: X, 1: G, ...). */
+static int onnx_opt_count(const Node *n, int groups) { return (n->n_in - 2) / groups; }
+
+static void onnx_opt_loop(Emit *e, int j, int k, const char *body) {
+    const Node *n = e->node;
+    const Value *x = n->in[2 + j];
+    const char *T = dtype_ctype(x->dtype);
+    emitf(e, "    for (int64_t i = 0; i < %lld; i++) {\n", (long long)value_numel(x));
+    emitf(e, "        const %s x = x%d[i], g = x%d[i];\n", T, 2 + j, 2 + k + j);
+    emitf(e, "        const %s gr = (%s)(norm * x) + g;\n", T, T);
+    emitf(e, "%s", subst_type(e, body, T));
+    emitf(e, "    }\n");
+}
+
+bool emit_onnx_adagrad(Emit *e) {
+    const Node *n = e->node;
+    int k = onnx_opt_count(n, 3);
+    emitf(e, "    const double norm = %.17g, eps = %.17g;\n", attr_float(n, "norm_coefficient", 0),
+          attr_float(n, "epsilon", 0));
+    emitf(e, "    const double r = (double)x0[0] / (1.0 + (double)x1[0] * %.17g);\n", attr_float(n, "decay_factor", 0));
+    for (int j = 0; j < k; j++) {
+        char body[512];
+        snprintf(body, sizeof body,
+                 "        const T h = x%d[i] + gr * gr;\n"
+                 "        y%d[i] = h;\n"
+                 "        y%d[i] = (T)(x - r * gr / (sqrt(h) + eps));\n",
+                 2 + 2 * k + j, k + j, j);
+        onnx_opt_loop(e, j, k, body);
+    }
+    emitf(e, "    (void)eps;\n");
+    return true;
+}
+
+bool emit_onnx_momentum(Emit *e) {
+    const Node *n = e->node;
+    int k = onnx_opt_count(n, 3);
+    bool nesterov = !strcmp(attr_string(n, "mode", "standard"), "nesterov");
+    emitf(e, "    const double norm = %.17g, alpha = %.17g;\n", attr_float(n, "norm_coefficient", 0),
+          attr_float(n, "alpha", 0));
+    emitf(e, "    const double beta = x1[0] > 0 ? %.17g : 1.0, r = (double)x0[0];\n", attr_float(n, "beta", 0));
+    for (int j = 0; j < k; j++) {
+        char body[512];
+        snprintf(body, sizeof body,
+                 "        const T v = (T)(alpha * x%d[i] + beta * gr);\n"
+                 "        y%d[i] = v;\n"
+                 "        y%d[i] = (T)(x - r * %s);\n",
+                 2 + 2 * k + j, k + j, j, nesterov ? "(gr + alpha * v)" : "v");
+        onnx_opt_loop(e, j, k, body);
+    }
+    emitf(e, "    (void)alpha;\n");
+    return true;
+}
+
+bool emit_onnx_adam(Emit *e) {
+    const Node *n = e->node;
+    int k = onnx_opt_count(n, 4);
+    double alpha = attr_float(n, "alpha", 0.9), beta = attr_float(n, "beta", 0.999);
+    emitf(e, "    const double norm = %.17g, eps = %.17g, post = %.17g;\n", attr_float(n, "norm_coefficient", 0),
+          attr_float(n, "epsilon", 1e-6), attr_float(n, "norm_coefficient_post", 0));
+    emitf(e, "    const double t = (double)x1[0], alpha = %.17g, beta = %.17g;\n", alpha, beta);
+    emitf(e, "    const double r = t > 0 ? (double)x0[0] * sqrt(1.0 - pow(beta, t)) / (1.0 - pow(alpha, t)) : "
+             "(double)x0[0];\n");
+    for (int j = 0; j < k; j++) {
+        char body[640];
+        snprintf(body, sizeof body,
+                 "        const T v = (T)(alpha * x%d[i] + (1.0 - alpha) * gr);\n"
+                 "        const T h = (T)(beta * x%d[i] + (1.0 - beta) * gr * gr);\n"
+                 "        y%d[i] = v;\n"
+                 "        y%d[i] = h;\n"
+                 "        y%d[i] = (T)((1.0 - post) * (x - r * (v / (sqrt(h) + eps))));\n",
+                 2 + 2 * k + j, 2 + 3 * k + j, k + j, 2 * k + j, j);
+        onnx_opt_loop(e, j, k, body);
+    }
+    return true;
+}
+
+bool emit_onnx_gradient(Emit *e) { return emit_error(e, "internal error: Gradient was not expanded by autodiff"); }

@@ -11,9 +11,34 @@
  */
 #include "codegen.h"
 
+#include <stdarg.h>
 #include <string.h>
 
 #define LL(x) ((long long)(x))
+
+/* emitf with indentation: every line gets e->indent levels, which follow
+ * the braces that open and close lines (emit_store indents the same way). */
+static void emit_code(Emit *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void emit_code(Emit *e, const char *fmt, ...) {
+    if (e->measure)
+        return;
+    Buf b = {0};
+    va_list ap;
+    va_start(ap, fmt);
+    buf_vprintf(&b, fmt, ap);
+    va_end(ap);
+    for (const char *p = b.data; p && *p;) {
+        const char *nl = strchr(p, '\n');
+        int len = nl ? (int)(nl - p) : (int)strlen(p);
+        if (*p == '}' && e->indent > 0)
+            e->indent--;
+        emitf(e, "%*s%.*s\n", 4 * e->indent, "", len, p);
+        if (len > 0 && p[len - 1] == '{')
+            e->indent++;
+        p += len + (nl ? 1 : 0);
+    }
+    buf_free(&b);
+}
 
 typedef struct ReduceRule {
     OpKind op;
@@ -108,47 +133,47 @@ bool emit_reduce(Emit *e) {
     }
     const char *A = acc_type(x->dtype);
     if (count > 0)
-        emitf(e, "typedef %s T;\n", dtype_ctype_compute(x->dtype));
-    emitf(e, "const %s N = (%s)%lld;\n", A, A, LL(count));
-    emitf(e, "(void)N;\n");
-    emitf(e, "int64_t o = 0;\n");
+        emit_code(e, "typedef %s T;\n", dtype_ctype_compute(x->dtype));
+    emit_code(e, "const %s N = (%s)%lld;\n", A, A, LL(count));
+    emit_code(e, "(void)N;\n");
+    emit_code(e, "int64_t o = 0;\n");
     int depth = 0;
     Buf ib = {0};
     buf_puts(&ib, "0");
     for (int r = 0; r < nr; r++)
         if (!runs[r].reduced) {
-            emitf(e, "for (int64_t k%d = 0; k%d < %lld; k%d++) {\n", r, r, LL(runs[r].size), r);
+            emit_code(e, "for (int64_t k%d = 0; k%d < %lld; k%d++) {\n", r, r, LL(runs[r].size), r);
             buf_printf(&ib, " + k%d * %lld", r, LL(runs[r].stride));
             depth++;
         }
     const char *init = !strcmp(rule->init, "LOW") ? type_low(x->dtype)
                        : !strcmp(rule->init, "HIGH") ? type_high(x->dtype) : rule->init;
-    emitf(e, "%s acc = (%s)%s;\n", A, A, init);
+    emit_code(e, "%s acc = (%s)%s;\n", A, A, init);
     if (count > 0) {
         Buf rb = {0};
         int rdepth = 0;
         for (int r = 0; r < nr; r++)
             if (runs[r].reduced) {
-                emitf(e, "for (int64_t r%d = 0; r%d < %lld; r%d++) {\n", r, r, LL(runs[r].size), r);
+                emit_code(e, "for (int64_t r%d = 0; r%d < %lld; r%d++) {\n", r, r, LL(runs[r].size), r);
                 buf_printf(&rb, " + r%d * %lld", r, LL(runs[r].stride));
                 rdepth++;
             }
         const char *idx = arena_printf(e->ctx->arena, "%s%s", ib.data, rb.data ? rb.data : "");
-        emitf(e, "const T v = %s;\n", emit_load(e, x->dtype, "x0", idx));
+        emit_code(e, "const T v = %s;\n", emit_load(e, x->dtype, "x0", idx));
         if (!strcmp(rule->update, "MAX"))
-            emitf(e, "acc = %s;\n", dtype_is_float(x->dtype) ? "(v > acc || isnan(v)) ? v : acc" : "v > acc ? v : acc");
+            emit_code(e, "acc = %s;\n", dtype_is_float(x->dtype) ? "(v > acc || isnan(v)) ? v : acc" : "v > acc ? v : acc");
         else if (!strcmp(rule->update, "MIN"))
-            emitf(e, "acc = %s;\n", dtype_is_float(x->dtype) ? "(v < acc || isnan(v)) ? v : acc" : "v < acc ? v : acc");
+            emit_code(e, "acc = %s;\n", dtype_is_float(x->dtype) ? "(v < acc || isnan(v)) ? v : acc" : "v < acc ? v : acc");
         else
-            emitf(e, "acc = %s;\n", rule->update);
+            emit_code(e, "acc = %s;\n", rule->update);
         for (int r = 0; r < rdepth; r++)
-            emitf(e, "}\n");
+            emit_code(e, "}\n");
         buf_free(&rb);
     }
     emit_store(e, y->dtype, "y0", "o", rule->final);
-    emitf(e, "o++;\n");
+    emit_code(e, "o++;\n");
     for (int r = 0; r < depth; r++)
-        emitf(e, "}\n");
+        emit_code(e, "}\n");
     buf_free(&ib);
     return true;
 }
@@ -168,18 +193,18 @@ bool emit_argreduce(Emit *e) {
         return true;
     bool last = attr_int(n, "select_last_index", 0) != 0;
     const char *cmp = n->op == OP_ARGMAX ? (last ? ">=" : ">") : (last ? "<=" : "<");
-    emitf(e, "typedef %s T;\n", dtype_ctype_compute(x->dtype));
-    emitf(e, "for (int64_t a = 0; a < %lld; a++) {\n", LL(outer));
-    emitf(e, "for (int64_t i = 0; i < %lld; i++) {\n", LL(inner));
-    emitf(e, "const int64_t base = a * %lld + i;\n", LL(D * inner));
-    emitf(e, "T best = %s;\n", emit_load(e, x->dtype, "x0", "base"));
-    emitf(e, "int64_t bi = 0;\n");
-    emitf(e, "for (int64_t k = 1; k < %lld; k++) {\n", LL(D));
-    emitf(e, "const T v = %s;\n", emit_load(e, x->dtype, "x0", arena_printf(e->ctx->arena, "base + k * %lld", LL(inner))));
-    emitf(e, "if (v %s best) { best = v; bi = k; }\n", cmp);
-    emitf(e, "}\n");
-    emitf(e, "y0[a * %lld + i] = bi;\n", LL(inner));
-    emitf(e, "}\n}\n");
+    emit_code(e, "typedef %s T;\n", dtype_ctype_compute(x->dtype));
+    emit_code(e, "for (int64_t a = 0; a < %lld; a++) {\n", LL(outer));
+    emit_code(e, "for (int64_t i = 0; i < %lld; i++) {\n", LL(inner));
+    emit_code(e, "const int64_t base = a * %lld + i;\n", LL(D * inner));
+    emit_code(e, "T best = %s;\n", emit_load(e, x->dtype, "x0", "base"));
+    emit_code(e, "int64_t bi = 0;\n");
+    emit_code(e, "for (int64_t k = 1; k < %lld; k++) {\n", LL(D));
+    emit_code(e, "const T v = %s;\n", emit_load(e, x->dtype, "x0", arena_printf(e->ctx->arena, "base + k * %lld", LL(inner))));
+    emit_code(e, "if (v %s best) { best = v; bi = k; }\n", cmp);
+    emit_code(e, "}\n");
+    emit_code(e, "y0[a * %lld + i] = bi;\n", LL(inner));
+    emit_code(e, "}\n}\n");
     return true;
 }
 
@@ -200,22 +225,22 @@ bool emit_cumsum(Emit *e) {
     if (value_numel(x) == 0)
         return true;
     bool excl = attr_int(n, "exclusive", 0) != 0, rev = attr_int(n, "reverse", 0) != 0;
-    emitf(e, "typedef %s T;\n", dtype_ctype_compute(x->dtype));
-    emitf(e, "for (int64_t a = 0; a < %lld; a++) {\n", LL(outer));
-    emitf(e, "for (int64_t i = 0; i < %lld; i++) {\n", LL(inner));
-    emitf(e, "T acc = 0;\n");
+    emit_code(e, "typedef %s T;\n", dtype_ctype_compute(x->dtype));
+    emit_code(e, "for (int64_t a = 0; a < %lld; a++) {\n", LL(outer));
+    emit_code(e, "for (int64_t i = 0; i < %lld; i++) {\n", LL(inner));
+    emit_code(e, "T acc = 0;\n");
     if (rev)
-        emitf(e, "for (int64_t k = %lld; k >= 0; k--) {\n", LL(D - 1));
+        emit_code(e, "for (int64_t k = %lld; k >= 0; k--) {\n", LL(D - 1));
     else
-        emitf(e, "for (int64_t k = 0; k < %lld; k++) {\n", LL(D));
-    emitf(e, "const int64_t p = a * %lld + k * %lld + i;\n", LL(D * inner), LL(inner));
+        emit_code(e, "for (int64_t k = 0; k < %lld; k++) {\n", LL(D));
+    emit_code(e, "const int64_t p = a * %lld + k * %lld + i;\n", LL(D * inner), LL(inner));
     if (excl) {
         emit_store(e, x->dtype, "y0", "p", "acc");
-        emitf(e, "acc += %s;\n", emit_load(e, x->dtype, "x0", "p"));
+        emit_code(e, "acc += %s;\n", emit_load(e, x->dtype, "x0", "p"));
     } else {
-        emitf(e, "acc += %s;\n", emit_load(e, x->dtype, "x0", "p"));
+        emit_code(e, "acc += %s;\n", emit_load(e, x->dtype, "x0", "p"));
         emit_store(e, x->dtype, "y0", "p", "acc");
     }
-    emitf(e, "}\n}\n}\n");
+    emit_code(e, "}\n}\n}\n");
     return true;
 }

@@ -13,9 +13,34 @@
 #include "codegen.h"
 
 #include <math.h>
+#include <stdarg.h>
 #include <string.h>
 
 #define LL(x) ((long long)(x))
+
+/* emitf with indentation: every line gets e->indent levels, which follow
+ * the braces that open and close lines (emit_store indents the same way). */
+static void emit_code(Emit *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void emit_code(Emit *e, const char *fmt, ...) {
+    if (e->measure)
+        return;
+    Buf b = {0};
+    va_list ap;
+    va_start(ap, fmt);
+    buf_vprintf(&b, fmt, ap);
+    va_end(ap);
+    for (const char *p = b.data; p && *p;) {
+        const char *nl = strchr(p, '\n');
+        int len = nl ? (int)(nl - p) : (int)strlen(p);
+        if (*p == '}' && e->indent > 0)
+            e->indent--;
+        emitf(e, "%*s%.*s\n", 4 * e->indent, "", len, p);
+        if (len > 0 && p[len - 1] == '{')
+            e->indent++;
+        p += len + (nl ? 1 : 0);
+    }
+    buf_free(&b);
+}
 
 /* Contiguous strides of dims. */
 static void strides_of(int rank, const int64_t *dims, int64_t *st) {
@@ -57,25 +82,25 @@ static void emit_strided_copy(Emit *e, const char *dst, const char *src, int m, 
         k++;
     }
     if (k == 0) {
-        emitf(e, "%s[0] = %s[%lld];\n", dst, src, LL(base));
+        emit_code(e, "%s[0] = %s[%lld];\n", dst, src, LL(base));
         return;
     }
     Buf ob = {0}, ib = {0};
     buf_puts(&ob, "0");
     buf_printf(&ib, "%lld", LL(base));
     for (int d = 0; d < k - 1; d++) {
-        emitf(e, "for (int64_t i%d = 0; i%d < %lld; i%d++) {\n", d, d, LL(size[d]), d);
+        emit_code(e, "for (int64_t i%d = 0; i%d < %lld; i%d++) {\n", d, d, LL(size[d]), d);
         buf_printf(&ob, " + i%d * %lld", d, LL(os[d]));
         buf_printf(&ib, " + i%d * %lld", d, LL(ss[d]));
     }
-    emitf(e, "const int64_t o = %s, b = %s;\n", ob.data, ib.data);
-    emitf(e, "for (int64_t j = 0; j < %lld; j++)\n", LL(size[k - 1]));
+    emit_code(e, "const int64_t o = %s, b = %s;\n", ob.data, ib.data);
+    emit_code(e, "for (int64_t j = 0; j < %lld; j++)\n", LL(size[k - 1]));
     if (ss[k - 1] == 1)
-        emitf(e, "    %s[o + j] = %s[b + j];\n", dst, src);
+        emit_code(e, "    %s[o + j] = %s[b + j];\n", dst, src);
     else
-        emitf(e, "    %s[o + j] = %s[b + j * %lld];\n", dst, src, LL(ss[k - 1]));
+        emit_code(e, "    %s[o + j] = %s[b + j * %lld];\n", dst, src, LL(ss[k - 1]));
     for (int d = 0; d < k - 1; d++)
-        emitf(e, "}\n");
+        emit_code(e, "}\n");
     buf_free(&ob);
     buf_free(&ib);
 }
@@ -93,13 +118,13 @@ static void emit_permute(Emit *e, int rank, const int64_t *dims, const int64_t *
 
 /* Index check and wrap of `var` against dimension size D. */
 static void emit_index_check(Emit *e, const char *var, const char *D) {
-    emitf(e, "if (%s < 0) %s += %s;\n", var, var, D);
-    emitf(e, "if (%s < 0 || %s >= %s) return -%d; /* DLCC_ERR_INDEX */\n", var, var, D, DLCC_ERR_INDEX);
+    emit_code(e, "if (%s < 0) %s += %s;\n", var, var, D);
+    emit_code(e, "if (%s < 0 || %s >= %s) return -%d; /* DLCC_ERR_INDEX */\n", var, var, D, DLCC_ERR_INDEX);
 }
 
 static void emit_copy_all(Emit *e, int64_t count) {
     if (count > 0)
-        emitf(e, "for (int64_t i = 0; i < %lld; i++)\n    y0[i] = x0[i];\n", LL(count));
+        emit_code(e, "for (int64_t i = 0; i < %lld; i++)\n    y0[i] = x0[i];\n", LL(count));
 }
 
 /* A C literal of element i of constant data of dtype t, in its storage type. */
@@ -187,9 +212,9 @@ bool emit_concat(Emit *e) {
     for (int k = 0; k < n->n_in; k++) {
         int64_t chunk = n->in[k]->dims[axis] * inner;
         if (chunk > 0 && outer > 0) {
-            emitf(e, "for (int64_t a = 0; a < %lld; a++)\n", LL(outer));
-            emitf(e, "    for (int64_t j = 0; j < %lld; j++)\n", LL(chunk));
-            emitf(e, "        y0[a * %lld + %lld + j] = x%d[a * %lld + j];\n", LL(Y), LL(off), k, LL(chunk));
+            emit_code(e, "for (int64_t a = 0; a < %lld; a++)\n", LL(outer));
+            emit_code(e, "    for (int64_t j = 0; j < %lld; j++)\n", LL(chunk));
+            emit_code(e, "        y0[a * %lld + %lld + j] = x%d[a * %lld + j];\n", LL(Y), LL(off), k, LL(chunk));
         }
         off += chunk;
     }
@@ -205,9 +230,9 @@ bool emit_split(Emit *e) {
     for (int k = 0; k < n->n_out; k++) {
         int64_t chunk = n->out[k]->dims[axis] * inner;
         if (chunk > 0 && outer > 0) {
-            emitf(e, "for (int64_t a = 0; a < %lld; a++)\n", LL(outer));
-            emitf(e, "    for (int64_t j = 0; j < %lld; j++)\n", LL(chunk));
-            emitf(e, "        y%d[a * %lld + j] = x0[a * %lld + %lld + j];\n", k, LL(chunk), LL(X), LL(off));
+            emit_code(e, "for (int64_t a = 0; a < %lld; a++)\n", LL(outer));
+            emit_code(e, "    for (int64_t j = 0; j < %lld; j++)\n", LL(chunk));
+            emit_code(e, "        y%d[a * %lld + j] = x0[a * %lld + %lld + j];\n", k, LL(chunk), LL(X), LL(off));
         }
         off += chunk;
     }
@@ -221,22 +246,22 @@ bool emit_tile(Emit *e) {
     if (value_numel(y) == 0)
         return true;
     if (r == 0) {
-        emitf(e, "y0[0] = x0[0];\n");
+        emit_code(e, "y0[0] = x0[0];\n");
         return true;
     }
     int64_t st[DLCC_MAX_RANK];
     strides_of(r, x->dims, st);
-    emitf(e, "int64_t o = 0;\n");
+    emit_code(e, "int64_t o = 0;\n");
     for (int d = 0; d < r; d++)
-        emitf(e, "for (int64_t i%d = 0; i%d < %lld; i%d++) {\n", d, d, LL(y->dims[d]), d);
+        emit_code(e, "for (int64_t i%d = 0; i%d < %lld; i%d++) {\n", d, d, LL(y->dims[d]), d);
     Buf b = {0};
     buf_puts(&b, "0");
     for (int d = 0; d < r; d++)
         buf_printf(&b, " + (i%d %% %lld) * %lld", d, LL(x->dims[d]), LL(st[d]));
-    emitf(e, "y0[o++] = x0[%s];\n", b.data);
+    emit_code(e, "y0[o++] = x0[%s];\n", b.data);
     buf_free(&b);
     for (int d = 0; d < r; d++)
-        emitf(e, "}\n");
+        emit_code(e, "}\n");
     return true;
 }
 
@@ -255,49 +280,49 @@ bool emit_pad(Emit *e) {
     if (constant) {
         if (n->opset >= 11) {
             if (n->n_in > 2 && n->in[2])
-                emitf(e, "const %s cval = x2[0];\n", dtype_ctype(x->dtype));
+                emit_code(e, "const %s cval = x2[0];\n", dtype_ctype(x->dtype));
             else
-                emitf(e, "const %s cval = 0;\n", dtype_ctype(x->dtype));
+                emit_code(e, "const %s cval = 0;\n", dtype_ctype(x->dtype));
         } else {
-            emitf(e, "const %s cval = (%s)%.17g;\n", dtype_ctype(x->dtype), dtype_ctype(x->dtype),
+            emit_code(e, "const %s cval = (%s)%.17g;\n", dtype_ctype(x->dtype), dtype_ctype(x->dtype),
                   attr_float(n, "value", 0));
         }
     }
     if (r == 0) {
-        emitf(e, "y0[0] = x0[0];\n");
+        emit_code(e, "y0[0] = x0[0];\n");
         return true;
     }
-    emitf(e, "int64_t o = 0;\n");
+    emit_code(e, "int64_t o = 0;\n");
     Buf b = {0};
     buf_puts(&b, "0");
     for (int d = 0; d < r; d++) {
         int64_t D = x->dims[d];
-        emitf(e, "for (int64_t i%d = 0; i%d < %lld; i%d++) {\n", d, d, LL(y->dims[d]), d);
-        emitf(e, "int64_t s%d = i%d - %lld;\n", d, d, LL(pads[d]));
+        emit_code(e, "for (int64_t i%d = 0; i%d < %lld; i%d++) {\n", d, d, LL(y->dims[d]), d);
+        emit_code(e, "int64_t s%d = i%d - %lld;\n", d, d, LL(pads[d]));
         if (constant) {
-            emitf(e, "const int v%d = %s(s%d >= 0 && s%d < %lld);\n", d, d ? arena_printf(e->ctx->arena, "v%d && ", d - 1) : "",
+            emit_code(e, "const int v%d = %s(s%d >= 0 && s%d < %lld);\n", d, d ? arena_printf(e->ctx->arena, "v%d && ", d - 1) : "",
                   d, d, LL(D));
         } else if (!strcmp(mode, "edge")) {
-            emitf(e, "s%d = s%d < 0 ? 0 : s%d >= %lld ? %lld : s%d;\n", d, d, d, LL(D), LL(D - 1), d);
+            emit_code(e, "s%d = s%d < 0 ? 0 : s%d >= %lld ? %lld : s%d;\n", d, d, d, LL(D), LL(D - 1), d);
         } else if (!strcmp(mode, "wrap")) {
-            emitf(e, "s%d = ((s%d %% %lld) + %lld) %% %lld;\n", d, d, LL(D), LL(D), LL(D));
+            emit_code(e, "s%d = ((s%d %% %lld) + %lld) %% %lld;\n", d, d, LL(D), LL(D), LL(D));
         } else if (D == 1) {
-            emitf(e, "s%d = 0;\n", d);
+            emit_code(e, "s%d = 0;\n", d);
         } else {
-            emitf(e, "while (s%d < 0 || s%d >= %lld) {\n", d, d, LL(D));
-            emitf(e, "    if (s%d < 0) s%d = -s%d;\n", d, d, d);
-            emitf(e, "    if (s%d >= %lld) s%d = %lld - s%d;\n", d, LL(D), d, LL(2 * (D - 1)), d);
-            emitf(e, "}\n");
+            emit_code(e, "while (s%d < 0 || s%d >= %lld) {\n", d, d, LL(D));
+            emit_code(e, "    if (s%d < 0) s%d = -s%d;\n", d, d, d);
+            emit_code(e, "    if (s%d >= %lld) s%d = %lld - s%d;\n", d, LL(D), d, LL(2 * (D - 1)), d);
+            emit_code(e, "}\n");
         }
         buf_printf(&b, " + s%d * %lld", d, LL(st[d]));
     }
     if (constant)
-        emitf(e, "y0[o++] = v%d ? x0[%s] : cval;\n", r - 1, b.data);
+        emit_code(e, "y0[o++] = v%d ? x0[%s] : cval;\n", r - 1, b.data);
     else
-        emitf(e, "y0[o++] = x0[%s];\n", b.data);
+        emit_code(e, "y0[o++] = x0[%s];\n", b.data);
     buf_free(&b);
     for (int d = 0; d < r; d++)
-        emitf(e, "}\n");
+        emit_code(e, "}\n");
     return true;
 }
 
@@ -311,36 +336,36 @@ bool emit_gather(Emit *e) {
     int64_t ni = value_numel(idx);
     if (ni == 0 || outer == 0)
         return true;
-    emitf(e, "for (int64_t j = 0; j < %lld; j++) {\n", LL(ni));
-    emitf(e, "int64_t k = (int64_t)x1[j];\n");
+    emit_code(e, "for (int64_t j = 0; j < %lld; j++) {\n", LL(ni));
+    emit_code(e, "int64_t k = (int64_t)x1[j];\n");
     emit_index_check(e, "k", arena_printf(e->ctx->arena, "%lld", LL(D)));
-    emitf(e, "}\n");
-    emitf(e, "for (int64_t a = 0; a < %lld; a++)\n", LL(outer));
-    emitf(e, "for (int64_t j = 0; j < %lld; j++) {\n", LL(ni));
-    emitf(e, "int64_t k = (int64_t)x1[j];\n");
-    emitf(e, "if (k < 0) k += %lld;\n", LL(D));
+    emit_code(e, "}\n");
+    emit_code(e, "for (int64_t a = 0; a < %lld; a++)\n", LL(outer));
+    emit_code(e, "for (int64_t j = 0; j < %lld; j++) {\n", LL(ni));
+    emit_code(e, "int64_t k = (int64_t)x1[j];\n");
+    emit_code(e, "if (k < 0) k += %lld;\n", LL(D));
     if (inner == 1) {
-        emitf(e, "y0[a * %lld + j] = x0[a * %lld + k];\n", LL(ni), LL(D));
+        emit_code(e, "y0[a * %lld + j] = x0[a * %lld + k];\n", LL(ni), LL(D));
     } else {
-        emitf(e, "for (int64_t i = 0; i < %lld; i++)\n", LL(inner));
-        emitf(e, "    y0[(a * %lld + j) * %lld + i] = x0[(a * %lld + k) * %lld + i];\n", LL(ni), LL(inner), LL(D),
+        emit_code(e, "for (int64_t i = 0; i < %lld; i++)\n", LL(inner));
+        emit_code(e, "    y0[(a * %lld + j) * %lld + i] = x0[(a * %lld + k) * %lld + i];\n", LL(ni), LL(inner), LL(D),
               LL(inner));
     }
-    emitf(e, "}\n");
+    emit_code(e, "}\n");
     return true;
 }
 
 /* Loops over the dims of `shape` (index variables i0...), with `o` the flat position. */
 static void open_loops(Emit *e, const Value *shape) {
-    emitf(e, "int64_t o = 0;\n");
+    emit_code(e, "int64_t o = 0;\n");
     for (int d = 0; d < shape->rank; d++)
-        emitf(e, "for (int64_t i%d = 0; i%d < %lld; i%d++) {\n", d, d, LL(shape->dims[d]), d);
+        emit_code(e, "for (int64_t i%d = 0; i%d < %lld; i%d++) {\n", d, d, LL(shape->dims[d]), d);
 }
 
 static void close_loops(Emit *e, const Value *shape) {
-    emitf(e, "o++;\n");
+    emit_code(e, "o++;\n");
     for (int d = 0; d < shape->rank; d++)
-        emitf(e, "}\n");
+        emit_code(e, "}\n");
 }
 
 /* sum over d of (d == axis ? "k" : i_d) * stride_d */
@@ -366,9 +391,9 @@ bool emit_gather_elements(Emit *e) {
     if (value_numel(idx) == 0)
         return true;
     open_loops(e, idx);
-    emitf(e, "int64_t k = (int64_t)x1[o];\n");
+    emit_code(e, "int64_t k = (int64_t)x1[o];\n");
     emit_index_check(e, "k", arena_printf(e->ctx->arena, "%lld", LL(x->dims[axis])));
-    emitf(e, "y0[o] = x0[%s];\n", offset_with_axis(e->ctx->arena, x->rank, st, axis));
+    emit_code(e, "y0[o] = x0[%s];\n", offset_with_axis(e->ctx->arena, x->rank, st, axis));
     close_loops(e, idx);
     return true;
 }
@@ -378,7 +403,7 @@ bool emit_gather_elements(Emit *e) {
 static bool emit_scatter_store(Emit *e, DType t, const char *dst, const char *upd) {
     const char *red = attr_string(e->node, "reduction", "none");
     if (!strcmp(red, "none")) {
-        emitf(e, "y0[%s] = x2[%s];\n", dst, upd);
+        emit_code(e, "y0[%s] = x2[%s];\n", dst, upd);
         return true;
     }
     Arena *a = e->ctx->arena;
@@ -409,15 +434,15 @@ bool emit_scatter_elements(Emit *e) {
     emit_copy_all(e, value_numel(x));
     if (value_numel(idx) == 0)
         return true;
-    emitf(e, "{\n");
+    emit_code(e, "{\n");
     open_loops(e, idx);
-    emitf(e, "int64_t k = (int64_t)x1[o];\n");
+    emit_code(e, "int64_t k = (int64_t)x1[o];\n");
     emit_index_check(e, "k", arena_printf(e->ctx->arena, "%lld", LL(x->dims[axis])));
-    emitf(e, "const int64_t p = %s;\n", offset_with_axis(e->ctx->arena, x->rank, st, axis));
+    emit_code(e, "const int64_t p = %s;\n", offset_with_axis(e->ctx->arena, x->rank, st, axis));
     if (!emit_scatter_store(e, x->dtype, "p", "o"))
         return false;
     close_loops(e, idx);
-    emitf(e, "}\n");
+    emit_code(e, "}\n");
     return true;
 }
 
@@ -426,7 +451,7 @@ static void emit_i64_array(Emit *e, const char *name, const int64_t *v, int n) {
     Buf b = {0};
     for (int i = 0; i < n; i++)
         buf_printf(&b, "%s%lld", i ? ", " : "", LL(v[i]));
-    emitf(e, "static const int64_t %s[%d] = {%s};\n", name, n > 0 ? n : 1, n > 0 ? b.data : "0");
+    emit_code(e, "static const int64_t %s[%d] = {%s};\n", name, n > 0 ? n : 1, n > 0 ? b.data : "0");
     buf_free(&b);
 }
 
@@ -436,11 +461,11 @@ static void emit_nd_offset(Emit *e, const Value *x, int first, int L) {
     strides_of(x->rank, x->dims, st);
     emit_i64_array(e, "dd", x->dims + first, L);
     emit_i64_array(e, "ds", st + first, L);
-    emitf(e, "for (int64_t t = 0; t < %d; t++) {\n", L);
-    emitf(e, "int64_t k = (int64_t)x1[j * %d + t];\n", L);
+    emit_code(e, "for (int64_t t = 0; t < %d; t++) {\n", L);
+    emit_code(e, "int64_t k = (int64_t)x1[j * %d + t];\n", L);
     emit_index_check(e, "k", "dd[t]");
-    emitf(e, "off += k * ds[t];\n");
-    emitf(e, "}\n");
+    emit_code(e, "off += k * ds[t];\n");
+    emit_code(e, "}\n");
 }
 
 bool emit_gather_nd(Emit *e) {
@@ -452,14 +477,14 @@ bool emit_gather_nd(Emit *e) {
     int64_t slice = prod(x->dims, b + L, x->rank), bstride = prod(x->dims, b, x->rank);
     if (value_numel(n->out[0]) == 0)
         return true;
-    emitf(e, "for (int64_t bb = 0; bb < %lld; bb++)\n", LL(B));
-    emitf(e, "for (int64_t jj = 0; jj < %lld; jj++) {\n", LL(NI));
-    emitf(e, "const int64_t j = bb * %lld + jj;\n", LL(NI));
-    emitf(e, "int64_t off = bb * %lld;\n", LL(bstride));
+    emit_code(e, "for (int64_t bb = 0; bb < %lld; bb++)\n", LL(B));
+    emit_code(e, "for (int64_t jj = 0; jj < %lld; jj++) {\n", LL(NI));
+    emit_code(e, "const int64_t j = bb * %lld + jj;\n", LL(NI));
+    emit_code(e, "int64_t off = bb * %lld;\n", LL(bstride));
     emit_nd_offset(e, x, b, L);
-    emitf(e, "for (int64_t i = 0; i < %lld; i++)\n", LL(slice));
-    emitf(e, "    y0[j * %lld + i] = x0[off + i];\n", LL(slice));
-    emitf(e, "}\n");
+    emit_code(e, "for (int64_t i = 0; i < %lld; i++)\n", LL(slice));
+    emit_code(e, "    y0[j * %lld + i] = x0[off + i];\n", LL(slice));
+    emit_code(e, "}\n");
     return true;
 }
 
@@ -473,14 +498,14 @@ bool emit_scatter_nd(Emit *e) {
     emit_copy_all(e, value_numel(x));
     if (NI == 0 || slice == 0)
         return true;
-    emitf(e, "for (int64_t j = 0; j < %lld; j++) {\n", LL(NI));
-    emitf(e, "int64_t off = 0;\n");
+    emit_code(e, "for (int64_t j = 0; j < %lld; j++) {\n", LL(NI));
+    emit_code(e, "int64_t off = 0;\n");
     emit_nd_offset(e, x, 0, L);
-    emitf(e, "for (int64_t i = 0; i < %lld; i++) {\n", LL(slice));
-    emitf(e, "const int64_t p = off + i;\n");
+    emit_code(e, "for (int64_t i = 0; i < %lld; i++) {\n", LL(slice));
+    emit_code(e, "const int64_t p = off + i;\n");
     if (!emit_scatter_store(e, x->dtype, "p", arena_printf(e->ctx->arena, "j * %lld + i", LL(slice))))
         return false;
-    emitf(e, "}\n}\n");
+    emit_code(e, "}\n}\n");
     return true;
 }
 
@@ -495,9 +520,9 @@ bool emit_reverse_sequence(Emit *e) {
     if (value_numel(x) == 0)
         return true;
     open_loops(e, x);
-    emitf(e, "const int64_t len = (int64_t)x1[i%d];\n", ba);
-    emitf(e, "const int64_t k = i%d < len ? len - 1 - i%d : i%d;\n", ta, ta, ta);
-    emitf(e, "y0[o] = x0[%s];\n", offset_with_axis(e->ctx->arena, x->rank, st, ta));
+    emit_code(e, "const int64_t len = (int64_t)x1[i%d];\n", ba);
+    emit_code(e, "const int64_t k = i%d < len ? len - 1 - i%d : i%d;\n", ta, ta, ta);
+    emit_code(e, "y0[o] = x0[%s];\n", offset_with_axis(e->ctx->arena, x->rank, st, ta));
     close_loops(e, x);
     return true;
 }
@@ -516,14 +541,14 @@ bool emit_compress(Emit *e) {
         return true;
     emit_i64_array(e, "sel", sel, (int)cnt);
     if (!aa) {
-        emitf(e, "for (int64_t j = 0; j < %lld; j++)\n    y0[j] = x0[sel[j]];\n", LL(cnt));
+        emit_code(e, "for (int64_t j = 0; j < %lld; j++)\n    y0[j] = x0[sel[j]];\n", LL(cnt));
         return true;
     }
     int64_t outer = prod(x->dims, 0, axis), inner = prod(x->dims, axis + 1, x->rank);
-    emitf(e, "for (int64_t a = 0; a < %lld; a++)\n", LL(outer));
-    emitf(e, "for (int64_t j = 0; j < %lld; j++)\n", LL(cnt));
-    emitf(e, "for (int64_t i = 0; i < %lld; i++)\n", LL(inner));
-    emitf(e, "    y0[(a * %lld + j) * %lld + i] = x0[(a * %lld + sel[j]) * %lld + i];\n", LL(cnt), LL(inner),
+    emit_code(e, "for (int64_t a = 0; a < %lld; a++)\n", LL(outer));
+    emit_code(e, "for (int64_t j = 0; j < %lld; j++)\n", LL(cnt));
+    emit_code(e, "for (int64_t i = 0; i < %lld; i++)\n", LL(inner));
+    emit_code(e, "    y0[(a * %lld + j) * %lld + i] = x0[(a * %lld + sel[j]) * %lld + i];\n", LL(cnt), LL(inner),
           LL(len), LL(inner));
     return true;
 }
@@ -536,7 +561,7 @@ static bool emit_known_i64(Emit *e) {
     if (!y->data)
         return emit_error(e, "output not known at compile time");
     for (int64_t i = 0; i < value_numel(y); i++)
-        emitf(e, "y0[%lld] = %lld;\n", LL(i), LL(((const int64_t *)y->data)[i]));
+        emit_code(e, "y0[%lld] = %lld;\n", LL(i), LL(((const int64_t *)y->data)[i]));
     return true;
 }
 
@@ -551,7 +576,7 @@ bool emit_constant_of_shape(Emit *e) {
     if (a && a->kind == AT_TENSOR && a->t && a->t->data)
         lit = storage_literal(e->ctx->arena, a->t->dtype, a->t->data, 0);
     if (value_numel(y) > 0)
-        emitf(e, "for (int64_t i = 0; i < %lld; i++)\n    y0[i] = (%s)%s;\n", LL(value_numel(y)), dtype_ctype(y->dtype),
+        emit_code(e, "for (int64_t i = 0; i < %lld; i++)\n    y0[i] = (%s)%s;\n", LL(value_numel(y)), dtype_ctype(y->dtype),
               lit);
     return true;
 }
@@ -560,7 +585,7 @@ bool emit_range(Emit *e) {
     const Value *y = e->node->out[0];
     const char *t = dtype_ctype(y->dtype);
     if (value_numel(y) > 0)
-        emitf(e, "for (int64_t i = 0; i < %lld; i++)\n    y0[i] = (%s)(x0[0] + (%s)i * x2[0]);\n", LL(value_numel(y)), t,
+        emit_code(e, "for (int64_t i = 0; i < %lld; i++)\n    y0[i] = (%s)(x0[0] + (%s)i * x2[0]);\n", LL(value_numel(y)), t,
               t);
     return true;
 }
@@ -573,13 +598,13 @@ bool emit_onehot(Emit *e) {
     int64_t outer = prod(idx->dims, 0, axis), inner = prod(idx->dims, axis, idx->rank);
     if (value_numel(y) == 0)
         return true;
-    emitf(e, "for (int64_t a = 0; a < %lld; a++)\n", LL(outer));
-    emitf(e, "for (int64_t d = 0; d < %lld; d++)\n", LL(depth));
-    emitf(e, "for (int64_t i = 0; i < %lld; i++) {\n", LL(inner));
-    emitf(e, "int64_t k = (int64_t)x0[a * %lld + i];\n", LL(inner));
-    emitf(e, "if (k < 0) k += %lld;\n", LL(depth));
-    emitf(e, "y0[(a * %lld + d) * %lld + i] = k == d ? x2[1] : x2[0];\n", LL(depth), LL(inner));
-    emitf(e, "}\n");
+    emit_code(e, "for (int64_t a = 0; a < %lld; a++)\n", LL(outer));
+    emit_code(e, "for (int64_t d = 0; d < %lld; d++)\n", LL(depth));
+    emit_code(e, "for (int64_t i = 0; i < %lld; i++) {\n", LL(inner));
+    emit_code(e, "int64_t k = (int64_t)x0[a * %lld + i];\n", LL(inner));
+    emit_code(e, "if (k < 0) k += %lld;\n", LL(depth));
+    emit_code(e, "y0[(a * %lld + d) * %lld + i] = k == d ? x2[1] : x2[0];\n", LL(depth), LL(inner));
+    emit_code(e, "}\n");
     return true;
 }
 
@@ -591,15 +616,15 @@ bool emit_trilu(Emit *e) {
     int64_t R = x->dims[x->rank - 2], C = x->dims[x->rank - 1], B = prod(x->dims, 0, x->rank - 2);
     bool upper = attr_int(n, "upper", 1) != 0;
     if (n->n_in > 1 && n->in[1])
-        emitf(e, "const int64_t kk = (int64_t)x1[0];\n");
+        emit_code(e, "const int64_t kk = (int64_t)x1[0];\n");
     else
-        emitf(e, "const int64_t kk = 0;\n");
-    emitf(e, "for (int64_t b = 0; b < %lld; b++)\n", LL(B));
-    emitf(e, "for (int64_t i = 0; i < %lld; i++)\n", LL(R));
-    emitf(e, "for (int64_t j = 0; j < %lld; j++) {\n", LL(C));
-    emitf(e, "const int64_t p = (b * %lld + i) * %lld + j;\n", LL(R), LL(C));
-    emitf(e, "y0[p] = j - i %s kk ? x0[p] : 0;\n", upper ? ">=" : "<=");
-    emitf(e, "}\n");
+        emit_code(e, "const int64_t kk = 0;\n");
+    emit_code(e, "for (int64_t b = 0; b < %lld; b++)\n", LL(B));
+    emit_code(e, "for (int64_t i = 0; i < %lld; i++)\n", LL(R));
+    emit_code(e, "for (int64_t j = 0; j < %lld; j++) {\n", LL(C));
+    emit_code(e, "const int64_t p = (b * %lld + i) * %lld + j;\n", LL(R), LL(C));
+    emit_code(e, "y0[p] = j - i %s kk ? x0[p] : 0;\n", upper ? ">=" : "<=");
+    emit_code(e, "}\n");
     return true;
 }
 
@@ -609,10 +634,10 @@ bool emit_eyelike(Emit *e) {
     int64_t R = y->dims[0], C = y->dims[1], k = attr_int(n, "k", 0);
     if (R * C == 0)
         return true;
-    emitf(e, "for (int64_t i = 0; i < %lld; i++)\n", LL(R));
-    emitf(e, "for (int64_t j = 0; j < %lld; j++) {\n", LL(C));
+    emit_code(e, "for (int64_t i = 0; i < %lld; i++)\n", LL(R));
+    emit_code(e, "for (int64_t j = 0; j < %lld; j++) {\n", LL(C));
     emit_store(e, y->dtype, "y0", arena_printf(e->ctx->arena, "i * %lld + j", LL(C)),
                arena_printf(e->ctx->arena, "j - i == %lld", LL(k)));
-    emitf(e, "}\n");
+    emit_code(e, "}\n");
     return true;
 }

@@ -1,7 +1,9 @@
 /*
  * train.c: the training API of generated files (API.md "Training build"):
  * PREFIX_NUM_TARGETS/NUM_PARAMS, the target and parameter descriptors,
- * PREFIX_train_step and PREFIX_param.
+ * PREFIX_train_step and PREFIX_param, and one extension: PREFIX_train_loss,
+ * the training-mode loss without an update (gradient checks of dropout and
+ * batch statistics, validation losses).
  *
  * The joint graph of pass_autodiff has already been planned and its
  * kernels written by codegen.c; every param (trainable ones, optimizer
@@ -37,8 +39,12 @@ bool codegen_emit_train(Codegen *cg, Buf *decls, Buf *defs) {
                "   *loss receives the loss computed before the update. */\n"
                "int    %s_train_step(void *state, const void *const inputs[],\n"
                "                      const void *const targets[], float *loss);\n"
-               "void  *%s_param(void *state, int i);   /* parameter i, to save or load weights */\n",
-               p, p);
+               "void  *%s_param(void *state, int i);   /* parameter i, to save or load weights */\n"
+               "/* dlcc extension: the loss of the training-mode forward (dropout active,\n"
+               "   batch statistics) at the next step, without backward or update. */\n"
+               "int    %s_train_loss(void *state, const void *const inputs[],\n"
+               "                      const void *const targets[], double *loss);\n",
+               p, p, p);
 
     buf_puts(defs, "\n");
     codegen_emit_descs(cg, defs, "targets", g->targets, g->n_targets);
@@ -73,6 +79,17 @@ bool codegen_emit_train(Codegen *cg, Buf *decls, Buf *defs) {
             return false;
         buf_printf(defs, "    memcpy(%s, %s, %zu);\n", dst, src, value_bytes(ti->state[i]));
     }
+    buf_puts(defs, "    (void)inputs;\n    (void)targets;\n    return 0;\n}\n");
+
+    /* PREFIX_train_loss: the step counter is raised for the duration so
+     * that dropout draws the masks of the next train step. */
+    buf_printf(defs, "\nint %s_train_loss(void *state, const void *const inputs[], const void *const targets[], "
+                     "double *loss) {\n", p);
+    codegen_emit_prologue(cg, defs, true, false);
+    buf_printf(defs, "    *%s += 1;\n", step);
+    if (!codegen_emit_calls(cg, defs, &loss, 1))
+        return false;
+    buf_printf(defs, "    *%s -= 1;\n    if (loss)\n        *loss = (double)*%s;\n", step, lp);
     buf_puts(defs, "    (void)inputs;\n    (void)targets;\n    return 0;\n}\n");
 
     /* PREFIX_param */

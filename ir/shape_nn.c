@@ -243,3 +243,112 @@ bool shape_batchnorm(Node *n, Ctx *c) {
             value_set_shape(n->out[i], n->in[3]->dtype, 1, &ch);
     return true;
 }
+
+/* LayerNormalization: Y like X; the optional Mean and InvStdDev keep the
+ * leading dims and have 1 from `axis` on, in the stash type (f32). */
+bool shape_layernorm(Node *n, Ctx *c) {
+    const Value *x = n->in[0];
+    if (!dtype_is_float(x->dtype))
+        return node_error(c, n, "unsupported element type %s", dtype_name(x->dtype));
+    int axis = norm_axis(attr_int(n, "axis", -1), x->rank);
+    if (axis < 0)
+        return node_error(c, n, "axis out of range for %s", value_type_str(c->arena, x));
+    int64_t inner = 1;
+    for (int i = axis; i < x->rank; i++)
+        inner *= x->dims[i];
+    for (int i = 1; i < n->n_in; i++)
+        if (n->in[i] && value_numel(n->in[i]) != inner && value_numel(n->in[i]) != 1)
+            return node_error(c, n, "input %d %s does not match the normalised shape", i,
+                              value_type_str(c->arena, n->in[i]));
+    value_set_shape(n->out[0], x->dtype, x->rank, x->dims);
+    int64_t dims[DLCC_MAX_RANK];
+    for (int i = 0; i < x->rank; i++)
+        dims[i] = i < axis ? x->dims[i] : 1;
+    DType st = attr_int(n, "stash_type", 1) == 11 ? DT_F64 : DT_F32;
+    for (int i = 1; i < n->n_out; i++)
+        if (n->out[i])
+            value_set_shape(n->out[i], st, x->rank, dims);
+    return true;
+}
+
+bool shape_instancenorm(Node *n, Ctx *c) {
+    const Value *x = n->in[0];
+    if (x->rank < 3 || !dtype_is_float(x->dtype))
+        return node_error(c, n, "input must be a float tensor [N, C, spatial...], got %s", value_type_str(c->arena, x));
+    for (int i = 1; i < 3; i++)
+        if (n->in[i]->rank != 1 || n->in[i]->dims[0] != x->dims[1])
+            return node_error(c, n, "input %d must be [%lld]", i, (long long)x->dims[1]);
+    value_set_shape(n->out[0], x->dtype, x->rank, x->dims);
+    return true;
+}
+
+bool nn_convtranspose_window(const Node *n, const Value *x, const Value *w, NNWindow *win, Ctx *c) {
+    if (x->rank < 3 || w->rank != x->rank)
+        return node_error(c, n, "X %s and W %s must have the same rank >= 3", value_type_str(c->arena, x),
+                          value_type_str(c->arena, w));
+    int nsp = x->rank - 2;
+    memset(win, 0, sizeof *win);
+    win->nsp = nsp;
+    int64_t tmp[2 * NN_MAX_SPATIAL], op[NN_MAX_SPATIAL] = {0}, os[NN_MAX_SPATIAL];
+    for (int i = 0; i < nsp; i++) {
+        win->in[i] = x->dims[i + 2];
+        win->k[i] = w->dims[i + 2];
+        win->s[i] = win->d[i] = 1;
+    }
+    if (attr_ints(n, "strides", tmp, nsp) == nsp)
+        memcpy(win->s, tmp, sizeof(int64_t) * (size_t)nsp);
+    if (attr_ints(n, "dilations", tmp, nsp) == nsp)
+        memcpy(win->d, tmp, sizeof(int64_t) * (size_t)nsp);
+    if (attr_ints(n, "output_padding", tmp, nsp) == nsp)
+        memcpy(op, tmp, sizeof(int64_t) * (size_t)nsp);
+    const char *auto_pad = attr_string(n, "auto_pad", "NOTSET");
+    bool upper = !strcmp(auto_pad, "SAME_UPPER"), same = upper || !strcmp(auto_pad, "SAME_LOWER");
+    int nos = attr_ints(n, "output_shape", tmp, 2 * NN_MAX_SPATIAL);
+    if (nos >= nsp) {
+        memcpy(os, tmp + (nos - nsp), sizeof(int64_t) * (size_t)nsp);
+    } else if (same) {
+        for (int i = 0; i < nsp; i++)
+            os[i] = win->in[i] * win->s[i];
+    }
+    if (nos >= nsp || same) {
+        for (int i = 0; i < nsp; i++) {
+            int64_t total = win->s[i] * (win->in[i] - 1) + op[i] + (win->k[i] - 1) * win->d[i] + 1 - os[i];
+            if (total < 0)
+                total = 0;
+            win->pb[i] = upper ? total / 2 : total - total / 2;
+            win->pe[i] = total - win->pb[i];
+            win->out[i] = os[i];
+        }
+        return true;
+    }
+    int cnt = attr_ints(n, "pads", tmp, 2 * nsp);
+    if (cnt >= 0 && cnt != 2 * nsp)
+        return node_error(c, n, "pads must have %d values", 2 * nsp);
+    for (int i = 0; i < nsp; i++) {
+        if (cnt == 2 * nsp) {
+            win->pb[i] = tmp[i];
+            win->pe[i] = tmp[i + nsp];
+        }
+        win->out[i] = win->s[i] * (win->in[i] - 1) + op[i] + (win->k[i] - 1) * win->d[i] + 1 - win->pb[i] - win->pe[i];
+        if (win->out[i] < 0)
+            return node_error(c, n, "negative output size");
+    }
+    return true;
+}
+
+bool shape_convtranspose(Node *n, Ctx *c) {
+    const Value *x = n->in[0], *w = n->in[1];
+    if (!check_float(n, c, x))
+        return false;
+    int64_t group = attr_int(n, "group", 1);
+    if (x->rank < 3 || group < 1 || w->rank != x->rank || x->dims[1] != w->dims[0] || w->dims[0] % group)
+        return node_error(c, n, "channels do not match: X %s, W %s, group %lld", value_type_str(c->arena, x),
+                          value_type_str(c->arena, w), (long long)group);
+    NNWindow win;
+    if (!nn_convtranspose_window(n, x, w, &win, c))
+        return false;
+    int64_t dims[DLCC_MAX_RANK] = {x->dims[0], w->dims[1] * group};
+    memcpy(dims + 2, win.out, sizeof(int64_t) * (size_t)win.nsp);
+    value_set_shape(n->out[0], x->dtype, x->rank, dims);
+    return true;
+}

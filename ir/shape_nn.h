@@ -27,4 +27,9 @@ typedef struct NNWindow {
  * with node_error when c is non-NULL. */
 bool nn_window(const Node *n, const Value *x, const int64_t *kernel, bool ceil_mode, NNWindow *w, Ctx *c);
 
+/* ConvTranspose geometry: in = input spatial sizes, out = output spatial
+ * sizes, pb/pe the pads (from pads, or derived from output_shape/auto_pad),
+ * k from W. */
+bool nn_convtranspose_window(const Node *n, const Value *x, const Value *w, NNWindow *win, Ctx *c);
+
 #endif

@@ -203,10 +203,12 @@ static bool autodiff_training_forward(Graph *g, Ctx *c, TrainInfo *ti) {
 
 /* Marks values that depend on a trainable param (forward sweep) and values
  * the loss depends on (backward sweep). */
-static void autodiff_mark(AD *ad, int n_fwd) {
+static void autodiff_mark(AD *ad, int n_fwd, Value *root, Value *const *wrt, int n_wrt) {
     Graph *g = ad->g;
     for (int i = 0; i < ad->n_ids; i++)
-        ad->needs[i] = value_trainable(g->values[i]);
+        ad->needs[i] = !wrt && value_trainable(g->values[i]);
+    for (int i = 0; i < n_wrt; i++)
+        ad->needs[wrt[i]->id] = dtype_is_float(wrt[i]->dtype);
     for (int k = 0; k < n_fwd; k++) {
         Node *n = g->nodes[k];
         bool any = false;
@@ -216,7 +218,7 @@ static void autodiff_mark(AD *ad, int n_fwd) {
         for (int j = 0; j < n->n_out; j++)
             ad->needs[n->out[j]->id] = any && dtype_is_float(n->out[j]->dtype);
     }
-    ad->useful[g->loss->id] = true;
+    ad->useful[root->id] = true;
     for (int k = n_fwd - 1; k >= 0; k--) {
         Node *n = g->nodes[k];
         bool any = false;
@@ -235,17 +237,19 @@ static const char *value_unique_name(Graph *g, const char *base) {
     return graph_find_value(g, base) ? graph_unique_name(g, arena_printf(g->arena, "%s_", base)) : base;
 }
 
-/* Step 2: the backward sweep over nodes [0, n_fwd). */
-static bool autodiff_backward(AD *ad, int n_fwd) {
+/* Step 2: the backward sweep over nodes [0, n_fwd), from d loss = 1 (or,
+ * for an ONNX Gradient node, from d y = ones shaped like y). */
+static bool autodiff_backward(AD *ad, int n_fwd, Value *loss, bool scalar) {
     Graph *g = ad->g;
     Ctx *c = ad->c;
-    Value *loss = g->loss;
-    void *one = arena_alloc(g->arena, 8);
-    data_set_f64(loss->dtype, one, 0, 1.0);
-    ad->grad[loss->id] = graph_add_const(g, value_unique_name(g, "d_loss"), loss->dtype, loss->rank, loss->dims, one);
-    if (loss->rank > 0 && value_numel(loss) != 1)
+    if (scalar && loss->rank > 0 && value_numel(loss) != 1)
         return diag_error(c, loss->loc, "the loss '%s' must be a scalar (it is %s)", loss->name,
                           value_type_str(g->arena, loss));
+    void *one = arena_alloc(g->arena, value_bytes(loss) + 8);
+    for (int64_t i = 0; i < value_numel(loss); i++)
+        data_set_f64(loss->dtype, one, i, 1.0);
+    ad->grad[loss->id] = graph_add_const(g, value_unique_name(g, arena_printf(g->arena, "d_%s", scalar ? "loss" : loss->name)),
+                                         loss->dtype, loss->rank, loss->dims, one);
     bool ok = true;
     for (int k = n_fwd - 1; k >= 0; k--) {
         Node *n = g->nodes[k];
@@ -316,7 +320,66 @@ static void autodiff_prune(Graph *g) {
     graph_compact(g);
 }
 
+/* ONNX Gradient(xs...; xs, y) nodes: the gradients of y (seeded with
+ * ones) with respect to the values named in xs, built by the same backward
+ * sweep over the nodes before the Gradient node; its outputs are replaced
+ * by them and it is dropped.  The outputs may only be graph outputs (the
+ * new nodes are appended at the end). */
+bool pass_gradient_ops(Graph *g, Ctx *c) {
+    bool any = false;
+    for (int k = 0; k < g->n_nodes; k++) {
+        Node *n = g->nodes[k];
+        if (n->op != OP_ONNX_GRADIENT)
+            continue;
+        const Attr *xs = node_attr(n, "xs");
+        Value *y = graph_find_value(g, attr_string(n, "y", ""));
+        if (!xs || xs->kind != AT_STRINGS || xs->n != n->n_out || !y)
+            return node_error(c, n, "Gradient needs attributes xs (one name per output) and y naming values");
+        Value **wrt = ARENA_ARRAY(g->arena, Value *, xs->n + 1);
+        for (int i = 0; i < xs->n; i++)
+            if (!(wrt[i] = graph_find_value(g, xs->strings[i])))
+                return node_error(c, n, "xs names '%s', which is not a value of the graph", xs->strings[i]);
+        for (int k2 = k + 1; k2 < g->n_nodes; k2++)
+            for (int i = 0; i < g->nodes[k2]->n_in; i++)
+                for (int j = 0; j < n->n_out; j++)
+                    if (g->nodes[k2]->in[i] == n->out[j])
+                        return node_error(c, n, "Gradient outputs used by other nodes are not supported");
+        AD ad = {g, c, g->n_values, NULL, NULL, NULL};
+        ad.grad = ARENA_ARRAY(g->arena, Value *, ad.n_ids + 1);
+        ad.needs = ARENA_ARRAY(g->arena, bool, ad.n_ids + 1);
+        ad.useful = ARENA_ARRAY(g->arena, bool, ad.n_ids + 1);
+        autodiff_mark(&ad, k, y, wrt, xs->n);
+        if (!autodiff_backward(&ad, k, y, false))
+            return false;
+        for (int j = 0; j < n->n_out; j++) {
+            Value *d = ad.grad[wrt[j]->id];
+            if (!d) {
+                void *zeros = arena_alloc(g->arena, value_bytes(wrt[j]) + 8);
+                d = graph_add_const(g, NULL, wrt[j]->dtype, wrt[j]->rank, wrt[j]->dims, zeros);
+            }
+            /* An Identity per output keeps the output's name (two outputs
+             * may share one gradient value). */
+            Node *id = graph_add_node(g, OP_IDENTITY, &d, 1, 1);
+            id->loc = n->loc;
+            id->opset = g->opset;
+            if (!op_table[OP_IDENTITY].shape(id, c))
+                return false;
+            const char *nm = n->out[j]->name;
+            n->out[j]->name = arena_printf(g->arena, "%s_replaced", nm);
+            id->out[0]->name = nm;
+            graph_replace_uses(g, n->out[j], id->out[0]);
+        }
+        n->op = OP_INVALID;
+        any = true;
+    }
+    if (any)
+        graph_compact(g);
+    return !ctx_failed(c);
+}
+
 bool pass_autodiff(Graph *g, Ctx *c) {
+    if (!pass_gradient_ops(g, c))
+        return false;
     if (!c->train && !g->loss)
         return true;
     if (g->train)
@@ -336,6 +399,7 @@ bool pass_autodiff(Graph *g, Ctx *c) {
     }
     if (!dtype_is_float(g->loss->dtype))
         return diag_error(c, g->loss->loc, "the loss '%s' must be a float scalar", g->loss->name);
+    train_prepare_running_stats(g, false, ti);
     /* The trainable params come first in the state, in declaration order. */
     for (int i = 0; i < g->n_params; i++)
         if (value_trainable(g->params[i])) {
@@ -345,18 +409,21 @@ bool pass_autodiff(Graph *g, Ctx *c) {
         }
     int64_t none = 0;
     ti->step = train_add_state(g, ti, "train_step_count", DT_I64, 0, &none);
+    train_prepare_running_stats(g, true, ti);
+    /* The loss is graph output n_user_outputs (the training forward may
+     * replace it, and adds the running-statistic outputs after it). */
+    graph_add_output(g, g->loss);
     if (!autodiff_training_forward(g, c, ti))
         return false;
+    g->outputs[ti->n_user_outputs] = g->loss;
     int n_fwd = g->n_nodes;
     AD ad = {g, c, g->n_values, NULL, NULL, NULL};
     ad.grad = ARENA_ARRAY(g->arena, Value *, ad.n_ids + 1);
     ad.needs = ARENA_ARRAY(g->arena, bool, ad.n_ids + 1);
     ad.useful = ARENA_ARRAY(g->arena, bool, ad.n_ids + 1);
-    autodiff_mark(&ad, n_fwd);
-    if (!autodiff_backward(&ad, n_fwd))
+    autodiff_mark(&ad, n_fwd, g->loss, NULL, 0);
+    if (!autodiff_backward(&ad, n_fwd, g->loss, true))
         return false;
-    /* The loss is graph output n_user_outputs. */
-    graph_add_output(g, g->loss);
     Value **grads = ARENA_ARRAY(g->arena, Value *, ti->n_trainable + 1);
     for (int i = 0; i < ti->n_trainable; i++) {
         Value *p = ti->state[i];

@@ -1,6 +1,6 @@
 /*
- * grad_nn.c: gradient rules of the neural-network operators, and the
- * training forms of the operators whose training semantics differ.
+ * grad_nn.c: gradient rules of matrix products, softmax and the ONNX
+ * losses (convolution, pooling, normalisation: grad_conv.c).
  *
  * MatMul and Gemm differentiate into matrix products: Gemm with transposed
  * operands for the 2-D case, Transpose + MatMul (then SumTo over broadcast
@@ -157,35 +157,9 @@ static bool loss_grad(GradCtx *gc, OpKind op) {
     return true;
 }
 
+/* Named in the loss rows of ops.def once they exist (declared here until
+ * then, when the X-macro declares them too). */
+bool grad_softmax_cross_entropy(GradCtx *gc);
+bool grad_nll_loss(GradCtx *gc);
 bool grad_softmax_cross_entropy(GradCtx *gc) { return loss_grad(gc, OP_SCELOSSGRAD); }
 bool grad_nll_loss(GradCtx *gc) { return loss_grad(gc, OP_NLLLOSSGRAD); }
-
-/* ---------------------------------------------------------------- training forms */
-
-Node *train_form_node(Graph *g, Ctx *c, TrainInfo *ti, Node *n, Value **in) {
-    (void)ti;
-    if (n->op == OP_DROPOUT) {
-        double ratio = attr_float(n, "ratio", 0.5);
-        if (n->n_in > 1 && in[1]) {
-            if (!value_is_const(in[1]) || !in[1]->data) {
-                node_error(c, n, "training needs a constant dropout ratio");
-                return NULL;
-            }
-            ratio = data_get_f64(in[1]->dtype, in[1]->data, 0);
-        }
-        if (ratio != 0.0) {
-            node_error(c, n, "training with active dropout is not supported yet");
-            return NULL;
-        }
-    } else {
-        node_error(c, n, "the training form of %s is not supported yet", op_table[n->op].name);
-        return NULL;
-    }
-    Node *t = graph_add_node(g, n->op, in, n->n_in, n->n_out);
-    t->attrs = n->attrs;
-    t->n_attrs = n->n_attrs;
-    t->loc = n->loc;
-    t->opset = n->opset;
-    t->domain = n->domain;
-    return op_table[t->op].shape(t, c) ? t : NULL;
-}

@@ -113,3 +113,21 @@ bool grad_reduce_nonlinear(GradCtx *gc) {
     grad_add(gc, 0, d);
     return true;
 }
+
+/* ReduceMax / ReduceMin: dy goes to every element equal to the result
+ * (ties each get all of dy, as the subgradient torch.amax splits evenly;
+ * with distinct values both agree). */
+bool grad_reduce_minmax(GradCtx *gc) {
+    Node *n = gc->node;
+    Value *x = n->in[0];
+    Value *ye = reduce_spread_value(gc, n->out[0]), *de = reduce_spread(gc, 1.0);
+    if (!ye || !de)
+        return false;
+    Value *eq = grad_op(gc, OP_EQUAL, x, ye);
+    Value *in[3] = {eq, de, grad_const(gc, de->dtype, 0.0)};
+    Node *w = grad_node(gc, OP_WHERE, in, 3, 1);
+    if (!eq || !grad_infer(gc, w))
+        return false;
+    grad_add(gc, 0, w->out[0]);
+    return true;
+}

@@ -5,6 +5,9 @@
  * Unsqueeze) reshape the gradient back; Transpose applies the inverse
  * permutation; Concat slices the gradient per operand; Split concatenates
  * the output gradients (zeros where none flows); Expand sums back.
+ * Slice scatters dy into zeros (dlcc.SliceGrad); constant Pad slices the
+ * padding off again; Tile sums the tiles (Reshape to [r0, d0, r1, d1...]
+ * and ReduceSum over the r axes); Cast casts the gradient back.
  */
 #include "passes.h"
 
@@ -106,3 +109,95 @@ static bool gather_grad(GradCtx *gc, OpKind op) {
 
 bool grad_gather_elements(GradCtx *gc) { return gather_grad(gc, OP_SCATTERADDELEMENTS); }
 bool grad_gather(GradCtx *gc) { return gather_grad(gc, OP_GATHERGRAD); }
+
+/* ---------------------------------------------------------------- Slice, Pad, Tile, Cast */
+
+bool grad_slice(GradCtx *gc) {
+    Node *n = gc->node;
+    if (!grad_wants(gc, 0))
+        return true;
+    const Value *x = n->in[0];
+    int64_t start[DLCC_MAX_RANK], step[DLCC_MAX_RANK], cnt[DLCC_MAX_RANK];
+    if (!slice_resolve(n, gc->c, start, step, cnt))
+        return false;
+    Node *d = grad_node(gc, OP_SLICEGRAD, &gc->dy[0], 1, 1);
+    node_set_attr_ints(gc->g, d, "starts", start, x->rank);
+    node_set_attr_ints(gc->g, d, "steps", step, x->rank);
+    node_set_attr_ints(gc->g, d, "shape", x->dims, x->rank);
+    if (!grad_infer(gc, d))
+        return false;
+    grad_add(gc, 0, d->out[0]);
+    return true;
+}
+
+bool grad_pad(GradCtx *gc) {
+    Node *n = gc->node;
+    if (!grad_wants(gc, 0))
+        return true;
+    const Value *x = n->in[0];
+    int r = x->rank;
+    int64_t pads[2 * DLCC_MAX_RANK], starts[DLCC_MAX_RANK], ends[DLCC_MAX_RANK], axes[DLCC_MAX_RANK];
+    if (!pad_resolve(n, gc->c, pads))
+        return false;
+    if (strcmp(attr_string(n, "mode", "constant"), "constant"))
+        return node_error(gc->c, n, "the gradient of Pad in mode '%s' is not supported (constant is)",
+                          attr_string(n, "mode", "constant"));
+    for (int i = 0; i < r; i++) {
+        if (pads[i] < 0 || pads[r + i] < 0)
+            return node_error(gc->c, n, "the gradient of Pad with negative pads is not supported");
+        starts[i] = pads[i];
+        ends[i] = pads[i] + x->dims[i];
+        axes[i] = i;
+    }
+    Value *in[4] = {gc->dy[0], graph_const_i64s(gc->g, starts, r), graph_const_i64s(gc->g, ends, r),
+                    graph_const_i64s(gc->g, axes, r)};
+    Node *s = grad_node(gc, OP_SLICE, in, 4, 1);
+    if (s->opset < 10)
+        s->opset = 13;
+    if (!grad_infer(gc, s))
+        return false;
+    grad_add(gc, 0, s->out[0]);
+    return true;
+}
+
+bool grad_tile(GradCtx *gc) {
+    Node *n = gc->node;
+    if (!grad_wants(gc, 0))
+        return true;
+    const Value *x = n->in[0];
+    int r = x->rank;
+    if (2 * r > DLCC_MAX_RANK)
+        return node_error(gc->c, n, "the gradient of Tile of rank %d is not supported (at most %d)", r,
+                          DLCC_MAX_RANK / 2);
+    Value split = {0};
+    split.rank = 2 * r;
+    int64_t axes[DLCC_MAX_RANK];
+    for (int i = 0; i < r; i++) {
+        split.dims[2 * i] = x->dims[i] ? gc->dy[0]->dims[i] / x->dims[i] : 0;
+        split.dims[2 * i + 1] = x->dims[i];
+        axes[i] = 2 * i;
+    }
+    Value *d = grad_reshape_to(gc, gc->dy[0], &split);
+    if (!d)
+        return false;
+    Value *in[2] = {d, graph_const_i64s(gc->g, axes, r)};
+    Node *s = grad_node(gc, OP_REDUCESUM, in, 2, 1);
+    s->opset = 13;
+    node_set_attr_int(gc->g, s, "keepdims", 0);
+    if (!grad_infer(gc, s))
+        return false;
+    grad_add(gc, 0, s->out[0]);
+    return true;
+}
+
+bool grad_cast(GradCtx *gc) {
+    Node *n = gc->node;
+    if (!grad_wants(gc, 0))
+        return true;
+    Node *d = grad_node(gc, OP_CAST, &gc->dy[0], 1, 1);
+    node_set_attr_int(gc->g, d, "to", n->in[0]->dtype);
+    if (!grad_infer(gc, d))
+        return false;
+    grad_add(gc, 0, d->out[0]);
+    return true;
+}

@@ -132,5 +132,35 @@ void train_set_next(Graph *g, TrainInfo *ti, Value *slot, Value *next);
 Node *train_form_node(Graph *g, Ctx *c, TrainInfo *ti, Node *n, Value **in);
 /* Rule of ops whose derivative is zero almost everywhere (Floor, Sign...). */
 bool grad_zero(GradCtx *gc);
+/* passes/grad_conv.c: BatchNormalization's running mean and variance become
+ * non-trainable state (add_state false: before the trainable params are
+ * listed, marks them frozen params; true: gives them state slots). */
+void train_prepare_running_stats(Graph *g, bool add_state, TrainInfo *ti);
+/* passes/autodiff.c: expands ONNX Gradient nodes (ai.onnx.preview.training)
+ * into backward nodes; needs shapes; pass_autodiff runs it too. */
+bool pass_gradient_ops(Graph *g, Ctx *c);
+
+/* ---------------------------------------------------------------- control flow (passes/subgraph.c)
+ *
+ * Bodies of If/Loop/Scan are Graphs in GRAPH attributes.  pass_capture makes
+ * every outer-scope value a body reads an extra input of its node (appended
+ * after the ONNX inputs; subgraph_n_captured counts them) and of each body
+ * (appended after its formal inputs, same order).  pass_subgraphs inlines If
+ * on a constant condition, then folds, cleans and plans every body. */
+bool pass_capture(Graph *g, Ctx *c);
+bool pass_subgraphs(Graph *g, Ctx *c);
+bool node_has_subgraphs(const Node *n);
+int subgraph_n_captured(const Node *n);
+/* Gives body inputs [first, first + n) the types and shapes of outer[0..n);
+ * an input whose outer value is a compile-time constant becomes a constant. */
+void subgraph_bind(Graph *body, int first, Value *const *outer, int n, const Ctx *c);
+/* Bytes of a planned body's arena (64-byte multiple), scratch included. */
+int64_t subgraph_arena_bytes(const Graph *body);
+
+/* passes/grad_rnn.c: the training form (dlcc.RNNTrain/LSTMTrain/GRUTrain,
+ * which also saves every step's gates for the backward) of an RNN, LSTM or
+ * GRU node n on inputs in; appended to the graph with its shapes inferred.
+ * Its first outputs correspond to n's outputs. */
+Node *grad_rnn_train_form(Graph *g, Ctx *c, Node *n, Value **in);
 
 #endif

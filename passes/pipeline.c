@@ -31,6 +31,9 @@ typedef struct PassRow {
 static const PassRow passes[] = {
     /* requires: frontend graph; keeps: nodes.  Every dim concrete after it. */
     {"bind_dims", pass_bind_dims, 0, false},
+    /* requires: frontend graph; outer-scope reads of If/Loop/Scan bodies
+     * become explicit inputs of their nodes (passes/subgraph.c). */
+    {"capture", pass_capture, 0, false},
     /* requires: concrete dims; keeps everything; fills parameter data. */
     {"init", pass_init, 0, false},
     /* requires: concrete input dims; gives every value a dtype and shape,
@@ -40,6 +43,9 @@ static const PassRow passes[] = {
     {"check_types", pass_check_types, 0, false},
     /* requires: shapes, g->loss; adds backward and optimizer nodes with shapes. */
     {"autodiff", pass_autodiff, 0, true},
+    /* requires: shapes; inlines If on a constant condition, then folds,
+     * cleans and plans every subgraph body (passes/subgraph.c). */
+    {"subgraphs", pass_subgraphs, 0, false},
     /* requires: shapes; sets data of nodes with constant inputs. */
     {"fold", pass_fold, 1, false},
     /* requires: shapes; removes folded nodes (all levels) and unused ones (-O1+). */

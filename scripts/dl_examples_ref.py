@@ -94,9 +94,15 @@ def t(a):
     return torch.from_numpy(np.ascontiguousarray(a))
 
 
+# In a training build BatchNormalization normalizes with the batch statistics
+# (PyTorch's train mode); the loss reference is computed that way, the
+# outputs of net_run with the running statistics (eval mode).
+BN_TRAINING = [False]
+
+
 def bn(x, W, p):
-    return F.batch_norm(x, W[p + "_m"], W[p + "_v"], W[p + "_g"], W[p + "_b"],
-                        training=False, eps=1e-5)
+    return F.batch_norm(x, W[p + "_m"].clone(), W[p + "_v"].clone(), W[p + "_g"], W[p + "_b"],
+                        training=BN_TRAINING[0], eps=1e-5)
 
 
 def ref_mlp(W, x, label):
@@ -342,6 +348,10 @@ def i64(rng, hi, *shape):
     return rng.integers(0, hi, shape).astype(np.int64)
 
 
+# Examples whose training loss is random (dropout is active in a training
+# build): the train stage checks everything but the loss.
+LOSS_UNCHECKED = {"alexnet": "dropout is active in training"}
+
 N = BATCH
 # name -> (reference, inputs(rng), targets(rng), weights): weights is "file"
 # (this script writes them) or "params" (the .dl initializers; values read back
@@ -415,7 +425,9 @@ class Example:
             self.weights[pname].tofile(path)
 
     def reference(self, params=None):
-        """(outputs, loss) from PyTorch.  params: name -> np array read back from
+        """(outputs, loss) from PyTorch: the outputs in eval mode, the loss of
+        a training step (batch-norm with batch statistics; dropout is left
+        out, see LOSS_UNCHECKED).  params: name -> np array read back from
         the generated code; used (and required) when weights_from is 'params'."""
         W = dict(self.weights)
         if self.weights_from == "params":
@@ -425,7 +437,12 @@ class Example:
         Wt = {k: t(v) for k, v in W.items()}
         args = [t(a) for a in self.inputs] + [t(a) for a in self.targets]
         with torch.no_grad():
+            BN_TRAINING[0] = False
             outs, loss = self.ref(Wt, *args)
+            if loss is not None:
+                BN_TRAINING[0] = True
+                loss = self.ref(Wt, *args)[1]
+                BN_TRAINING[0] = False
         outs = [o.detach().numpy().astype(np.float32) for o in outs]
         loss = None if loss is None else np.float32(loss.item())
         return outs, loss

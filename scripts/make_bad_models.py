@@ -12,7 +12,6 @@ with DLCC_UPDATE_GOLDEN=1 and read the diff.  Needs Debian's python3-onnx.
 import os
 import sys
 
-import onnx
 from onnx import TensorProto, helper
 
 OUT = sys.argv[1] if len(sys.argv) > 1 else os.path.join(

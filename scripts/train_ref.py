@@ -192,6 +192,52 @@ def onnx_mlp_case():
 
 CASES.append(onnx_mlp_case())
 
+CNN = """
+model m {
+  input x: f32[8, 1, 8, 8]
+  param w1: f32[6, 1, 3, 3] = uniform(-0.3, 0.3, seed=1)
+  param b1: f32[6] = uniform(-0.1, 0.1, seed=2)
+  param g1: f32[6] = uniform(0.5, 1.5, seed=5)
+  param be1: f32[6] = uniform(-0.1, 0.1, seed=6)
+  const rm1: f32[6] = zeros
+  const rv1: f32[6] = ones
+  param w2: f32[8, 3, 3, 3] = uniform(-0.2, 0.2, seed=3)
+  param w3: f32[32, 4] = uniform(-0.2, 0.2, seed=4)
+  param b3: f32[4] = zeros
+  h1 = relu(batchnormalization(conv(x, w1, b1, pads=[1, 1, 1, 1]), g1, be1, rm1, rv1))
+  p1 = maxpool(h1, kernel_shape=[2, 2], strides=[2, 2])
+  h2 = relu(conv(p1, w2, group=2, pads=[1, 1, 1, 1]))
+  p2 = averagepool(h2, kernel_shape=[2, 2], strides=[2, 2])
+  output logits = flatten(p2) @ w3 + b3
+}
+train m {
+  input label: i64[8]
+  loss = cross_entropy(logits, label)
+  optimizer = sgd(lr=0.05, momentum=0.9)
+}
+"""
+
+
+def cnn_case():
+    """Conv (f32 GEMM kernels), batch norm with running statistics, pools."""
+    st = {"rm": torch.zeros(6), "rv": torch.ones(6)}
+
+    def forward(p, x, training=False):
+        h = F.conv2d(x, p["w1"], p["b1"], padding=1)
+        h = F.relu(F.batch_norm(h, st["rm"], st["rv"], p["g1"], p["be1"], training=training, momentum=0.1, eps=1e-5))
+        h = F.max_pool2d(h, 2, 2)
+        h = F.relu(F.conv2d(h, p["w2"], None, padding=1, groups=2))
+        h = F.avg_pool2d(h, 2, 2)
+        return h.flatten(1) @ p["w3"] + p["b3"]
+    return dict(name="cnn_bn", dl=CNN, params=["w1", "b1", "g1", "be1", "w2", "w3", "b3"],
+                loss=lambda p, x, y: F.cross_entropy(forward(p, x, True), y), forward=forward,
+                opt=lambda ps: O.SGD(ps, lr=0.05, momentum=0.9), clip=None,
+                data=lambda rng: ([rng.standard_normal((8, 1, 8, 8)).astype(np.float32)],
+                                  [rng.integers(0, 4, 8).astype(np.int64)]))
+
+
+CASES.append(cnn_case())
+
 # ---------------------------------------------------------------- running
 
 

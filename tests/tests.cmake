@@ -119,3 +119,6 @@ if(DLCC_GRAD_RUNNER)
   add_test(NAME grad COMMAND ${DLCC_GRAD_RUNNER} --dlcc $<TARGET_FILE:dlcc>)
   set_tests_properties(grad PROPERTIES LABELS grad TIMEOUT 1200 ENVIRONMENT "${DLCC_TEST_ENV}")
 endif()
+
+# ---- whole-model gradients against PyTorch, RNN/LSTM/GRU gradient checks
+include(${DLCC_TESTS_DIR}/grad/model_grads.cmake)

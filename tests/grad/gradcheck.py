@@ -86,7 +86,7 @@ CASES = {
     "Reciprocal": [U("reciprocal(a)", POS)],
     "Clip": [([P("a", [3, 4], -2.0, 2.0)], ["const lo: f64[] = zeros", "const hi: f64[] = ones"], "clip(a, lo, hi)")],
     "Identity": [U("identity(a)")],
-    "Dropout": [U("dropout(a, ratio=0.0)")],
+    "Dropout": [U("dropout(a, ratio=0.0)"), U("dropout(a, ratio=0.3, seed=5)", [P("a", [4, 7])])],
     "MatMul": [([P("a", [3, 4]), P("b", [4, 5])], [], "a @ b"),
                ([P("a", [2, 3, 4]), P("b", [4, 5])], [], "a @ b"),
                ([P("a", [4]), P("b", [2, 4, 3])], [], "a @ b"),
@@ -108,6 +108,53 @@ CASES = {
     "Gather": [(A34, ["const idx: i64[5] = [2, 0, 1, 2, -1]"], "gather(a, idx, axis=0)"),
                (A34, ["const idx: i64[2, 2] = [[3, 0], [1, 3]]"], "gather(a, idx, axis=1)")],
     "GatherElements": [(A34, ["const idx: i64[3, 2] = [[3, 0], [1, 3], [2, 2]]"], "gatherelements(a, idx, axis=1)")],
+    "Conv": [([P("a", [2, 3, 5, 5]), P("w", [4, 3, 3, 3]), P("b", [4])], [],
+              "conv(a, w, b, strides=[2, 2], pads=[1, 1, 1, 1])"),
+             ([P("a", [1, 4, 6, 5]), P("w", [4, 2, 2, 3])], [],
+              "conv(a, w, group=2, dilations=[2, 1], pads=[0, 1, 1, 0])"),
+             ([P("a", [2, 3, 4, 4]), P("w", [3, 1, 3, 3]), P("b", [3])], [], "conv(a, w, b, group=3, pads=[1, 1, 1, 1])"),
+             ([P("a", [2, 2, 7]), P("w", [3, 2, 3]), P("b", [3])], [], "conv(a, w, b, strides=[2], pads=[1, 0])"),
+             ([P("a", [1, 2, 5, 5]), P("w", [2, 2, 2, 2])], [], 'conv(a, w, auto_pad="SAME_UPPER", strides=[2, 2])'),
+             ([P("a", [1, 2, 3, 3, 3]), P("w", [2, 2, 2, 2, 2])], [], "conv(a, w, pads=[1, 0, 0, 0, 1, 0])")],
+    "ConvTranspose": [([P("a", [2, 3, 3, 3]), P("w", [3, 2, 3, 3]), P("b", [2])], [],
+                       "convtranspose(a, w, b, strides=[2, 2], pads=[1, 1, 1, 1], output_padding=[1, 0])"),
+                      ([P("a", [1, 4, 5]), P("w", [4, 1, 2])], [], "convtranspose(a, w, group=2, dilations=[2])"),
+                      ([P("a", [1, 2, 3, 2]), P("w", [2, 2, 2, 2])], [],
+                       'convtranspose(a, w, strides=[2, 2], auto_pad="SAME_UPPER")')],
+    "MaxPool": [U("maxpool(a, kernel_shape=[3, 3], strides=[2, 2], pads=[1, 1, 1, 1])", [P("a", [2, 2, 5, 5])]),
+                U("maxpool(a, kernel_shape=[2], ceil_mode=1, strides=[2])", [P("a", [2, 3, 7])])],
+    "AveragePool": [U("averagepool(a, kernel_shape=[3, 3], strides=[2, 2], pads=[1, 1, 1, 1])", [P("a", [2, 2, 5, 5])]),
+                    U("averagepool(a, kernel_shape=[2, 3], pads=[1, 1, 0, 1], count_include_pad=1)",
+                      [P("a", [1, 2, 4, 5])])],
+    "GlobalAveragePool": [U("globalaveragepool(a)", [P("a", [2, 3, 4, 4])])],
+    "GlobalMaxPool": [U("globalmaxpool(a)", [P("a", [2, 3, 4, 4])])],
+    "LayerNormalization": [([P("a", [3, 4]), P("s", [4]), P("b", [4])], ["const cw: f64[3, 4] = uniform(-1, 1, seed=79)"], "layernormalization(a, s, b) * cw"),
+                           ([P("a", [2, 3, 4]), P("s", [3, 4])], [], "layernormalization(a, s, axis=1, epsilon=0.01)")],
+    "Slice": [U("slice(a, [1, 0], [3, 4], [0, 1], [1, 2])"), U("slice(a, [-1], [-4], [1], [-2])")],
+    "Pad": [U("pad(a, [1, 0, 2, 3])"), ([P("a", [2, 3])], ["const v: f64[] = [0.5]"], "pad(a, [0, 1, 1, 0], v)")],
+    "Tile": [U("tile(a, [2, 3])"), U("tile(a, [1, 2, 1])", [P("a", [2, 1, 3])])],
+    # f64 -> f64: a round trip through f32 would make the f64 finite
+    # differences meaningless (eps 1e-6 is below f32 resolution).
+    "Cast": [U("cast(a, to=11)")],
+    "CastLike": [(A34, ["const f: f64[] = zeros"], "castlike(a, f)")],
+    "ReduceMax": [U("reducemax(a, [1], keepdims=0)"), U("reducemax(a)")],
+    "ReduceMin": [U("reducemin(a, [0])")],
+    # Recurrent ops (rules in passes/grad_rnn.c): x [T, N, I], H = 3.
+    "RNN": [([P("x", [3, 2, 4]), P("w", [1, 3, 4]), P("r", [1, 3, 3]), P("b", [1, 6])], [],
+             "rnn(x, w, r, b, hidden_size=3)")],
+    "LSTM": [([P("x", [3, 2, 4]), P("w", [1, 12, 4]), P("r", [1, 12, 3]), P("b", [1, 24])], [],
+              "lstm(x, w, r, b, hidden_size=3)")],
+    "GRU": [([P("x", [3, 2, 4]), P("w", [1, 9, 4]), P("r", [1, 9, 3]), P("b", [1, 18])], [],
+             "gru(x, w, r, b, hidden_size=3)")],
+    "SoftmaxCrossEntropyLoss": [(A34, ["const lbl: i64[3] = [1, 0, 3]"], "softmaxcrossentropyloss(a, lbl)"),
+                                ([P("a", [2, 3, 2]), P("wt", [3], 0.5, 2.0)], ["const lbl: i64[2, 2] = [[2, 0], [1, 1]]"],
+                                 'softmaxcrossentropyloss(a, lbl, wt, reduction="sum")'),
+                                (A34, ["const lbl: i64[3] = [1, 2, 3]"],
+                                 "softmaxcrossentropyloss(a, lbl, ignore_index=2)")],
+    "NegativeLogLikelihoodLoss": [(A34, ["const lbl: i64[3] = [1, 0, 3]"], "negativeloglikelihoodloss(a, lbl)"),
+                                  ([P("a", [2, 3, 2])], ["const lbl: i64[2, 2] = [[2, 0], [1, 1]]",
+                                                        "const wt: f64[3] = [0.5, 1.0, 2.0]"],
+                                   'negativeloglikelihoodloss(a, lbl, wt, reduction="none")')],
     "ReduceMean": [U("reducemean(a, [1], keepdims=0)"), U("reducemean(a)")],
     "ReduceSum": [U("reducesum(a, [0], keepdims=1)"), U("reducesum(a, keepdims=0)")],
     "ReduceSumSquare": [U("reducesumsquare(a, [1])")],
@@ -115,6 +162,19 @@ CASES = {
     "ReduceL2": [U("reducel2(a, [0])")],
     "ReduceLogSum": [U("reducelogsum(a, [1])", POS)],
     "ReduceLogSumExp": [U("reducelogsumexp(a, [1], keepdims=0)")],
+}
+
+# Ops whose rule belongs to their training form (a dlcc helper op, which the
+# walk over ops.def skips): checked always.
+TRAIN_FORMS = {
+    "BatchNormalization": [([P("a", [4, 3, 2, 2]), P("s", [3]), P("b", [3])],
+                            ["const rm: f64[3] = zeros", "const rv: f64[3] = ones",
+                             "const cw: f64[4, 3, 2, 2] = uniform(-1, 1, seed=79)"],
+                            "batchnormalization(a, s, b, rm, rv) * cw"),
+                           ([P("a", [5, 3]), P("s", [3]), P("b", [3])],
+                            ["const rm: f64[3] = [0.1, 0.2, 0.3]", "const rv: f64[3] = [1.0, 2.0, 0.5]",
+                             "const cw: f64[5, 3] = uniform(-1, 1, seed=79)"],
+                            "batchnormalization(a, s, b, rm, rv, epsilon=0.001, momentum=0.8) * cw")],
 }
 
 # Ops whose outputs are several values: y is the sum of their squares.
@@ -188,12 +248,13 @@ def main():
     work = args.work or tempfile.mkdtemp(prefix="dlcc-gradcheck-")
     dlcc = os.path.abspath(args.dlcc)
     n_ok = n_fail = 0
-    for name, domain, grad in op_rows():
+    rows = op_rows() + [(name, "", "(training form)") for name in TRAIN_FORMS]
+    for name, domain, grad in rows:
         if grad in ("grad_none", "grad_zero") or domain == "dlcc":
             continue
         if args.k and args.k.lower() != name.lower():
             continue
-        cases = CASES.get(name)
+        cases = CASES.get(name) or TRAIN_FORMS.get(name)
         if not cases:
             print("FAIL %s: has rule %s but no gradcheck case" % (name, grad))
             n_fail += 1

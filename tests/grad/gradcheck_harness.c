@@ -5,7 +5,8 @@
  *
  * Analytic: one net_train_step on a copy of the state; with SGD at lr 1 the
  * gradient is the parameter minus its new value.  Numeric: (L(p + eps) -
- * L(p - eps)) / 2 eps with L from net_run, eps 1e-6.  Pass when
+ * L(p - eps)) / 2 eps with L from net_train_loss (the training-mode forward
+ * of the same step), eps 1e-6.  Pass when
  * |analytic - numeric| <= 1e-5 + 1e-3 |numeric| for every element.
  * Prints "gradcheck: OK N" or the failing elements, exit status 1 on failure.
  */
@@ -23,13 +24,11 @@ static int64_t numel(const dlcc_tensor_desc *d) {
     return n;
 }
 
+/* The training-mode loss (dropout masks of step 1, batch statistics). */
 static double loss_at(void *state) {
     double l = 0;
-    void *outs[NET_NUM_OUTPUTS + 1];
-    for (int k = 0; k < NET_NUM_OUTPUTS; k++)
-        outs[k] = k == 0 ? (void *)&l : malloc((size_t)numel(&net_outputs[k]) * 8 + 8);
-    if (net_run(state, NULL, outs) != 0) {
-        fprintf(stderr, "net_run failed\n");
+    if (net_train_loss(state, NULL, NULL, &l) != 0) {
+        fprintf(stderr, "net_train_loss failed\n");
         exit(3);
     }
     return l;

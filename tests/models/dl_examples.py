@@ -14,7 +14,8 @@ together with tests/models/dl_driver.c (which uses only the API of
   train  the whole file (a training build): the outputs of net_run must match
          too, the parameters that net_param() reports after net_init must
          equal the weight files, and the loss that one net_train_step returns
-         must match PyTorch's loss.
+         must match PyTorch's loss (PyTorch in train mode: batch-norm with
+         batch statistics; not checked where dropout makes it random).
 
 examples/mlp.dl keeps its random initializers: its train stage runs first and
 PyTorch then uses the parameter values the generated code reports.
@@ -22,7 +23,7 @@ PyTorch then uses the parameter values the generated code reports.
 A stage listed in EXPECTED_FAILURES (with the reason: an operator or feature
 dlcc lacks) may fail without failing the test; if it passes it is reported
 as XPASS so the entry can be removed.  Exit status 0 when every other stage
-passes.
+passes, 77 (skipped) when torch or numpy cannot be imported.
 """
 import argparse
 import os
@@ -31,13 +32,16 @@ import shutil
 import subprocess
 import sys
 
-import numpy as np
-
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.normpath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, os.path.join(ROOT, "scripts"))
-import dl_examples_ref as ref  # noqa: E402
+try:
+    import dl_examples_ref as ref  # noqa: E402  (imports numpy and torch)
+except ImportError as exc:
+    print("dl_examples: skipped, %s (Debian's python3-torch is seen only by /usr/bin/python3)" % exc)
+    sys.exit(77)
 
+np = ref.np
 RTOL, ATOL = 1e-3, 1e-4
 
 # (example, stage) -> why it is expected to fail.  Keep the reasons short and
@@ -54,9 +58,18 @@ EXPECTED_FAILURES = {
     ("gru", "train"): "GRU op not implemented",
     ("transformer", "infer"): "LayerNormalization not implemented",
     ("transformer", "train"): "LayerNormalization not implemented",
+    # training builds: gradients and training forms the autodiff engine lacks
+    ("alexnet", "train"): "training with active Dropout not supported",
+    ("lenet5", "train"): "no gradient rule for AveragePool",
+    ("inception", "train"): "no gradient rule for GlobalAveragePool",
+    ("se_block", "train"): "no gradient rule for GlobalAveragePool and Conv",
+    ("dilated_conv", "train"): "no gradient rule for Conv",
+    ("vgg_block", "train"): "training form of BatchNormalization not supported",
+    ("resnet_block", "train"): "training form of BatchNormalization not supported",
+    ("densenet_block", "train"): "training form of BatchNormalization not supported",
+    ("gan_discriminator", "train"): "training form of BatchNormalization not supported",
 }
 
-DTYPE_NP = {1: np.float32, 11: np.float64, 7: np.int64, 6: np.int32, 9: np.uint8}
 
 
 class StageFailed(Exception):
@@ -150,7 +163,7 @@ def run_stage(args, ex, stage, params_box):
         msg = compare("output %d" % k, got, want)
         if msg:
             problems.append(msg)
-    if stage == "train" and loss is not None:
+    if stage == "train" and loss is not None and ex.name not in ref.LOSS_UNCHECKED:
         got = np.fromfile(os.path.join(out_dir, "loss_0.bin"), dtype=np.float32)
         msg = compare("loss", got, np.array([loss], np.float32))
         if msg:

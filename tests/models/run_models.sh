@@ -42,7 +42,7 @@ filter=
 if [ ${#names[@]} -gt 0 ]; then
   filter="^($(IFS='|'; echo "${names[*]}"))\$"
 fi
-for dir in "$data"/*/; do
+for dir in "$data"/*; do
   m=$(basename "$dir")
   [ -f "$dir/model.onnx" ] || continue
   if [ -n "$filter" ] && ! [[ $m =~ $filter ]]; then continue; fi
@@ -71,6 +71,6 @@ rm -f "$work.ort.log"
 
 echo "models: limits of issue 2 for ResNet-18: dlcc < 5 s; clang -O2 < 60 s and < 2048 MB"
 args=(--suite models --dir "$data" --dlcc "$dlcc" --proto-dir "$proto" --work "$work"
-      --opt -O2 --time --jobs 1 --timeout 900)
+      --opt=-O2 --time --jobs 1 --timeout 900)
 [ -n "$filter" ] && args+=(--filter "$filter")
 exec "$py" "$root/tests/onnx/run_suite.py" "${args[@]}"

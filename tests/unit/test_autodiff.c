@@ -178,6 +178,49 @@ static void test_loss_kind_adds_target(void **state) {
     ctx_free(&c);
 }
 
+/* BatchNormalization trains on batch statistics: a BatchNormTrain node;
+ * its running mean and variance become non-trainable state updated each
+ * step; Dropout becomes DropoutTrain keyed by the step counter. */
+static void test_batchnorm_dropout_training_forms(void **state) {
+    (void)state;
+    Ctx c;
+    ctx_init(&c);
+    Graph *g = differentiate(&c, "model m {\n"
+                                 "  input x: f32[4, 3, 2, 2]\n"
+                                 "  param s: f32[3] = ones\n"
+                                 "  param b: f32[3] = zeros\n"
+                                 "  const rm: f32[3] = zeros\n"
+                                 "  const rv: f32[3] = ones\n"
+                                 "  h = dropout(batchnormalization(x, s, b, rm, rv), ratio=0.5)\n"
+                                 "  output y = reducesum(h, keepdims=0)\n"
+                                 "}\n"
+                                 "train m {\n  loss = y\n  optimizer = sgd(lr=0.1)\n}\n");
+    assert_non_null(g);
+    assert_false(ctx_failed(&c));
+    TrainInfo *ti = train_info_of(g);
+    assert_int_equal(ti->n_trainable, 2);
+    Node *bn = find_op(g, OP_BATCHNORMTRAIN, 0), *dr = find_op(g, OP_DROPOUTTRAIN, 0);
+    assert_non_null(bn);
+    assert_non_null(dr);
+    assert_ptr_equal(dr->in[1], ti->step);
+    assert_non_null(find_op(g, OP_BATCHNORMGRAD, 0));
+    assert_non_null(find_op(g, OP_DROPOUTGRAD, 0));
+    int running = 0;
+    for (int i = 0; i < ti->n_state; i++) {
+        Value *v = ti->state[i];
+        if (v && (!strcmp(v->name, "rm") || !strcmp(v->name, "rv"))) {
+            running++;
+            assert_true(v->frozen);
+            assert_true(ti->next_out[i] >= 0);
+            assert_ptr_equal(g->outputs[ti->next_out[i]], bn->out[!strcmp(v->name, "rm") ? 3 : 4]);
+        }
+    }
+    assert_int_equal(running, 2);
+    /* the loss stays output n_user_outputs */
+    assert_ptr_equal(g->outputs[ti->n_user_outputs], g->loss);
+    ctx_free(&c);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_mlp_joint_graph),
@@ -186,6 +229,7 @@ int main(void) {
         cmocka_unit_test(test_frozen_and_unused_params),
         cmocka_unit_test(test_bad_optimizer),
         cmocka_unit_test(test_loss_kind_adds_target),
+        cmocka_unit_test(test_batchnorm_dropout_training_forms),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

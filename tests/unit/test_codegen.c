@@ -293,42 +293,6 @@ static void test_half_runtime(void **state) {
             assert_int_equal(build_and_run(compilers[i], "half.c", "half"), 0);
 }
 
-/* runtime/half.h and runtime/math.h (Cast's float8 helpers) pasted into one
- * file: no clashes, and both float8 encoders agree. */
-static void test_half_math_agree(void **state) {
-    (void)state;
-    const char *math = runtime_piece("math");
-    if (!math)
-        skip();
-    Buf src = {0};
-    buf_puts(&src, "#include <stdio.h>\n");
-    buf_puts(&src, runtime_piece("base"));
-    buf_puts(&src, "#pragma GCC diagnostic ignored \"-Wunused-function\"\n");
-    buf_puts(&src, math);
-    buf_puts(&src, runtime_piece("half"));
-    buf_puts(&src,
-             "int main(void) {\n"
-             "    static const int mb[4] = {3, 3, 2, 2}, bias[4] = {7, 8, 15, 16}, fnuz[4] = {0, 1, 0, 1};\n"
-             "    int bad = 0;\n"
-             "    for (int kind = 0; kind < 4; kind++)\n"
-             "        for (int sat = 0; sat < 2; sat++)\n"
-             "            for (int i = -200000; i <= 200000; i++) {\n"
-             "                float x = (float)i * 1e-3f * (float)(i % 7 + 1) * (i % 3 ? 1.0f : 37.0f);\n"
-             "                unsigned a = dlcc_f8_encode(x, kind, sat);\n"
-             "                unsigned b = dlcc_f32_to_f8(x, mb[kind], bias[kind], fnuz[kind], sat);\n"
-             "                if (a != b && bad++ < 10) printf(\"kind %d sat %d x %g: half %u math %u\\n\", kind, sat, x, a, b);\n"
-             "            }\n"
-             "    return bad != 0;\n"
-             "}\n");
-    char path[512];
-    snprintf(path, sizeof path, "%s/f8.c", tmpdir);
-    write_file(path, src.data, src.len);
-    buf_free(&src);
-    for (size_t i = 0; i < sizeof compilers / sizeof *compilers; i++)
-        if (have_compiler(compilers[i]))
-            assert_int_equal(build_and_run(compilers[i], "f8.c", "f8"), 0);
-}
-
 /* ---------------------------------------------------------------- whole files */
 
 static const char *driver_src =
@@ -494,7 +458,6 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_literals, setup, teardown),
         cmocka_unit_test_setup_teardown(test_load_store, setup, teardown),
         cmocka_unit_test(test_half_runtime),
-        cmocka_unit_test(test_half_math_agree),
         cmocka_unit_test_setup_teardown(test_identity_net, setup, teardown),
         cmocka_unit_test_setup_teardown(test_two_prefixes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unplanned, setup, teardown),

@@ -99,19 +99,20 @@ static void test_distributions(void **state) {
 
 static void test_determinism(void **state) {
     (void)state;
-    Ctx a, b, d;
+    Ctx a, b, d, e;
     Value *x = param(&a, "f32[1000] = normal(0, 1, seed=42)");
     Value *y = param(&b, "f32[1000] = normal(0, 1, seed=42)");
     Value *z = param(&d, "f32[1000] = normal(0, 1, seed=43)");
     assert_memory_equal(x->data, y->data, 4000);
     assert_memory_not_equal(x->data, z->data, 4000);
     /* element i depends only on (seed, i), not on the tensor's size */
-    Value *s = param(&d, "f32[10] = normal(0, 1, seed=42)");
+    Value *s = param(&e, "f32[10] = normal(0, 1, seed=42)");
     assert_memory_equal(x->data, s->data, 40);
     assert_true(fabs(rng_normal(42, 3) - ((const float *)x->data)[3]) < 1e-6);
     ctx_free(&a);
     ctx_free(&b);
     ctx_free(&d);
+    ctx_free(&e);
 }
 
 static void check_orthogonal(const char *decl, int64_t rows, int64_t cols) {

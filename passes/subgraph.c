@@ -1,0 +1,340 @@
+/*
+ * subgraph.c: control flow with subgraphs (If, Loop, Scan), the passes side.
+ *
+ * The bodies of control-flow nodes are Graphs held in GRAPH attributes
+ * (Graph.parent is the enclosing graph).  The ONNX frontend lets a body's
+ * nodes read values of enclosing graphs directly.  To compile a body like
+ * any other graph, three steps make it self-contained and static:
+ *
+ *   1. pass_capture (before shape inference), top-down: every value of an
+ *      enclosing graph that a body (or a body nested in it) reads becomes a
+ *      "captured" input.  The node gets the outer value as an extra input,
+ *      appended after its ONNX inputs (attribute "__captured" counts them),
+ *      and every body of the node gets a matching input appended after its
+ *      formal ONNX inputs, in the same order, which replaces the outer value
+ *      inside the body.  So DCE, liveness and the memory plan of the outer
+ *      graph see the reads, and nested bodies only read their parent.
+ *   2. shape inference: the op's shape function (ir/shape_control.c) gives
+ *      the body inputs the types and shapes of the node's inputs
+ *      (subgraph_bind) and runs pass_shape on the body.  A captured input
+ *      whose outer value is a compile-time constant becomes a constant of
+ *      the body, so folding goes on inside the body.
+ *   3. pass_subgraphs (after shape inference): an If whose condition is a
+ *      compile-time constant is replaced by a copy of the taken branch's
+ *      nodes; then, bottom-up, every body is folded, cleaned by DCE, its
+ *      unused captured inputs are dropped from the node, and it is planned
+ *      with pass_plan.  Its arena lives in the scratch of its node, which
+ *      the emitters (codegen/emit_control.c) size with subgraph_arena_bytes.
+ */
+#include "passes.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define CAPTURED_ATTR "__captured"
+
+/* ---------------------------------------------------------------- helpers */
+
+static bool graph_owns(const Graph *g, const Value *v) {
+    return v && v->id >= 0 && v->id < g->n_values && g->values[v->id] == v;
+}
+
+bool node_has_subgraphs(const Node *n) {
+    for (int i = 0; i < n->n_attrs; i++)
+        if ((n->attrs[i].kind == AT_GRAPH && n->attrs[i].g) || (n->attrs[i].kind == AT_GRAPHS && n->attrs[i].n > 0))
+            return true;
+    return false;
+}
+
+int subgraph_n_captured(const Node *n) {
+    const Attr *a = node_attr(n, CAPTURED_ATTR);
+    return a && a->kind == AT_INT ? (int)a->i : 0;
+}
+
+/* Every body of n, in attribute order; returns the count. */
+static int node_bodies(const Node *n, Graph **out, int max) {
+    int k = 0;
+    for (int i = 0; i < n->n_attrs; i++) {
+        const Attr *a = &n->attrs[i];
+        if (a->kind == AT_GRAPH && a->g && k < max)
+            out[k++] = a->g;
+        for (int j = 0; a->kind == AT_GRAPHS && j < a->n && k < max; j++)
+            out[k++] = a->gs[j];
+    }
+    return k;
+}
+
+#define MAX_BODIES 16
+
+int64_t subgraph_arena_bytes(const Graph *body) {
+    const Plan *p = plan_of(body);
+    int64_t end = p ? p->arena_bytes : 0;
+    for (int i = 0; i < body->n_values; i++) {
+        const Value *v = body->values[i];
+        if (v->offset >= 0 && v->offset + (int64_t)value_bytes(v) > end)
+            end = v->offset + (int64_t)value_bytes(v);
+    }
+    for (int i = 0; p && p->scratch_off && i < p->n_nodes; i++)
+        if (p->scratch_off[i] >= 0 && p->scratch_off[i] + (int64_t)p->scratch_bytes[i] > end)
+            end = p->scratch_off[i] + (int64_t)p->scratch_bytes[i];
+    return (end + 63) & ~(int64_t)63;
+}
+
+void subgraph_bind(Graph *body, int first, Value *const *outer, int n, const Ctx *c) {
+    for (int k = 0; k < n; k++) {
+        Value *b = body->inputs[first + k], *x = outer[k];
+        value_set_shape(b, x->dtype, x->rank, x->dims);
+        if (x->data && fold_value_is_const(x, c)) {
+            b->kind = VK_CONST;
+            b->data = x->data;
+        } else {
+            b->kind = VK_INPUT;
+            b->data = NULL;
+        }
+    }
+}
+
+/* ---------------------------------------------------------------- capture */
+
+typedef struct ValueList {
+    Value **v;
+    int n, cap;
+} ValueList;
+
+static void list_add(Arena *a, ValueList *l, Value *v) {
+    for (int i = 0; i < l->n; i++)
+        if (l->v[i] == v)
+            return;
+    if (l->n == l->cap) {
+        l->cap = l->cap ? 2 * l->cap : 8;
+        Value **p = ARENA_ARRAY(a, Value *, l->cap);
+        if (l->n)
+            memcpy(p, l->v, sizeof *p * (size_t)l->n);
+        l->v = p;
+    }
+    l->v[l->n++] = v;
+}
+
+/* v belongs to a proper ancestor of body. */
+static bool is_outer(const Graph *body, const Value *v) {
+    for (const Graph *g = body->parent; g; g = g->parent)
+        if (graph_owns(g, v))
+            return true;
+    return false;
+}
+
+/* The outer values (of body's ancestors) read anywhere in tree t. */
+static void collect_free(Arena *a, const Graph *body, const Graph *t, ValueList *l) {
+    for (int i = 0; i < t->n_nodes; i++) {
+        const Node *n = t->nodes[i];
+        for (int j = 0; j < n->n_in; j++)
+            if (n->in[j] && is_outer(body, n->in[j]))
+                list_add(a, l, n->in[j]);
+        Graph *sub[MAX_BODIES];
+        int ns = node_bodies(n, sub, MAX_BODIES);
+        for (int k = 0; k < ns; k++)
+            collect_free(a, body, sub[k], l);
+    }
+    for (int i = 0; i < t->n_outputs; i++)
+        if (is_outer(body, t->outputs[i]))
+            list_add(a, l, t->outputs[i]);
+}
+
+static void replace_in_tree(Graph *t, Value *from, Value *to) {
+    graph_replace_uses(t, from, to);
+    for (int i = 0; i < t->n_nodes; i++) {
+        Graph *sub[MAX_BODIES];
+        int ns = node_bodies(t->nodes[i], sub, MAX_BODIES);
+        for (int k = 0; k < ns; k++)
+            replace_in_tree(sub[k], from, to);
+    }
+}
+
+static bool capture_graph(Graph *g, Ctx *c) {
+    for (int i = 0; i < g->n_nodes; i++) {
+        Node *n = g->nodes[i];
+        if (!node_has_subgraphs(n) || node_attr(n, CAPTURED_ATTR))
+            continue;
+        Graph *bodies[MAX_BODIES];
+        int nb = node_bodies(n, bodies, MAX_BODIES);
+        if (nb == MAX_BODIES)
+            return node_error(c, n, "too many subgraphs");
+        if (n->op == OP_LOOP && n->n_in < 2) { /* "M, cond" with trailing empty names dropped */
+            Value **in = ARENA_ARRAY(g->arena, Value *, 2);
+            for (int j = 0; j < n->n_in; j++)
+                in[j] = n->in[j];
+            n->in = in;
+            n->n_in = 2;
+        }
+        ValueList free_vals = {0};
+        for (int k = 0; k < nb; k++)
+            collect_free(c->arena, bodies[k], bodies[k], &free_vals);
+        for (int k = 0; k < nb; k++)
+            for (int j = 0; j < free_vals.n; j++) {
+                Value *x = free_vals.v[j];
+                const char *name = graph_find_value(bodies[k], x->name) ? graph_unique_name(bodies[k], x->name) : x->name;
+                Value *b = graph_add_input(bodies[k], name, x->dtype, -1, NULL);
+                b->loc = x->loc;
+                replace_in_tree(bodies[k], x, b);
+            }
+        if (free_vals.n) {
+            Value **in = ARENA_ARRAY(g->arena, Value *, n->n_in + free_vals.n);
+            if (n->n_in)
+                memcpy(in, n->in, sizeof *in * (size_t)n->n_in);
+            memcpy(in + n->n_in, free_vals.v, sizeof *in * (size_t)free_vals.n);
+            n->in = in;
+            n->n_in += free_vals.n;
+        }
+        node_set_attr_int(g, n, CAPTURED_ATTR, free_vals.n);
+        for (int k = 0; k < nb; k++)
+            if (!capture_graph(bodies[k], c))
+                return false;
+    }
+    return !ctx_failed(c);
+}
+
+bool pass_capture(Graph *g, Ctx *c) { return capture_graph(g, c); }
+
+/* ---------------------------------------------------------------- If on a constant condition */
+
+typedef struct Inliner {
+    Graph *g, *b;
+    Value **map; /* by body value id */
+} Inliner;
+
+static Value *inline_value(Inliner *in, Value *v) {
+    if (!v)
+        return NULL;
+    if (!graph_owns(in->b, v))
+        return v; /* not expected after capture; kept as is */
+    if (!in->map[v->id] && value_is_const(v)) {
+        const char *name = graph_find_value(in->g, v->name) ? graph_unique_name(in->g, v->name) : v->name;
+        in->map[v->id] = graph_add_const(in->g, name, v->dtype, v->rank, v->dims, v->data);
+        in->map[v->id]->loc = v->loc;
+    }
+    return in->map[v->id];
+}
+
+/* Replaces the If at g->nodes[pos] by the nodes of its taken branch
+ * (inserted before it) and marks it dead; returns the nodes inserted. */
+static int inline_if(Graph *g, int pos, Ctx *c) {
+    Node *n = g->nodes[pos];
+    const Value *cond = n->in[0];
+    bool taken = data_get_f64(cond->dtype, cond->data, 0) != 0;
+    const Attr *a = node_attr(n, taken ? "then_branch" : "else_branch");
+    Graph *b = a->g;
+    int ncap = subgraph_n_captured(n), nexp = n->n_in - ncap;
+    Inliner in = {g, b, ARENA_ARRAY(c->arena, Value *, b->n_values + 1)};
+    for (int k = 0; k < b->n_inputs && k < ncap; k++)
+        in.map[b->inputs[k]->id] = n->in[nexp + k];
+    int added = 0;
+    for (int i = 0; i < b->n_nodes; i++) {
+        Node *x = b->nodes[i];
+        Value **xin = ARENA_ARRAY(c->arena, Value *, x->n_in + 1);
+        for (int j = 0; j < x->n_in; j++)
+            xin[j] = inline_value(&in, x->in[j]);
+        Node *y = graph_insert_node(g, pos + added, x->op, xin, x->n_in, x->n_out);
+        added++;
+        y->name = x->name;
+        y->loc = x->loc;
+        y->opset = x->opset;
+        y->domain = x->domain;
+        y->attrs = x->attrs;
+        y->n_attrs = x->n_attrs;
+        Graph *sub[MAX_BODIES];
+        int ns = node_bodies(y, sub, MAX_BODIES);
+        for (int k = 0; k < ns; k++)
+            sub[k]->parent = g;
+        for (int j = 0; j < x->n_out; j++) {
+            Value *xv = x->out[j], *yv = y->out[j];
+            if (xv->name && !graph_find_value(g, xv->name))
+                yv->name = xv->name;
+            else
+                yv->name = graph_unique_name(g, xv->name ? xv->name : "t");
+            yv->dtype = xv->dtype;
+            yv->rank = xv->rank;
+            memcpy(yv->dims, xv->dims, sizeof yv->dims);
+            yv->data = xv->data;
+            yv->loc = xv->loc;
+            in.map[xv->id] = yv;
+        }
+    }
+    for (int k = 0; k < n->n_out && k < b->n_outputs; k++) {
+        Value *to = inline_value(&in, b->outputs[k]);
+        if (to)
+            graph_replace_uses(g, n->out[k], to);
+    }
+    n->op = OP_INVALID;
+    return added;
+}
+
+/* ---------------------------------------------------------------- bodies */
+
+/* Drops captured inputs that no body reads (or that became constants of
+ * every body) from the node and from its bodies. */
+static void prune_captured(Graph *g, Node *n, Graph **bodies, int nb) {
+    int ncap = subgraph_n_captured(n), nexp = n->n_in - ncap;
+    if (ncap <= 0)
+        return;
+    for (int k = 0; k < nb; k++)
+        graph_count_uses(bodies[k]);
+    int keep = 0;
+    for (int j = 0; j < ncap; j++) {
+        bool needed = false;
+        for (int k = 0; k < nb; k++) {
+            Graph *b = bodies[k];
+            Value *v = b->inputs[b->n_inputs - ncap + j];
+            needed = needed || (v->kind == VK_INPUT && v->n_uses > 0);
+        }
+        if (!needed)
+            continue;
+        n->in[nexp + keep] = n->in[nexp + j];
+        for (int k = 0; k < nb; k++) {
+            Graph *b = bodies[k];
+            int first = b->n_inputs - ncap;
+            b->inputs[first + keep] = b->inputs[first + j];
+        }
+        keep++;
+    }
+    n->n_in = nexp + keep;
+    for (int k = 0; k < nb; k++)
+        bodies[k]->n_inputs -= ncap - keep;
+    node_set_attr_int(g, n, CAPTURED_ATTR, keep);
+}
+
+static bool lower_graph(Graph *g, Ctx *c) {
+    bool inlined = false;
+    for (int i = 0; i < g->n_nodes; i++) {
+        Node *n = g->nodes[i];
+        if (n->op == OP_IF && n->n_in > 0 && n->in[0] && n->in[0]->data && fold_value_is_const(n->in[0], c) &&
+            value_numel(n->in[0]) == 1) {
+            i += inline_if(g, i, c);
+            inlined = true;
+        }
+    }
+    if (inlined)
+        graph_compact(g);
+    for (int i = 0; i < g->n_nodes; i++) {
+        Node *n = g->nodes[i];
+        if (!node_has_subgraphs(n))
+            continue;
+        Graph *bodies[MAX_BODIES];
+        int nb = node_bodies(n, bodies, MAX_BODIES);
+        for (int k = 0; k < nb; k++) {
+            Graph *b = bodies[k];
+            if (!lower_graph(b, c))
+                return false;
+            if (c->opt_level >= 1 && !pass_fold(b, c))
+                return false;
+            if (!pass_dce(b, c))
+                return false;
+        }
+        prune_captured(g, n, bodies, nb);
+        for (int k = 0; k < nb; k++)
+            if (!pass_plan(bodies[k], c))
+                return false;
+    }
+    return !ctx_failed(c);
+}
+
+bool pass_subgraphs(Graph *g, Ctx *c) { return lower_graph(g, c); }
