@@ -100,7 +100,7 @@ bool emit_lpnorm(Emit *e) {
     const Value *x = n->in[0];
     DType t = x->dtype;
     Arena *ar = e->ctx->arena;
-    int64_t outer, D, inner, p = attr_int(n, "p", 2);
+    int64_t outer = 0, D = 0, inner = 0, p = attr_int(n, "p", 2);
     if (p != 1 && p != 2)
         return emit_error(e, "p must be 1 or 2, got %lld", LL(p));
     if (!axis_split(e, x, attr_int(n, "axis", -1), &outer, &D, &inner))
@@ -166,7 +166,7 @@ bool emit_hardmax(Emit *e) {
     const Value *x = n->in[0];
     DType t = x->dtype;
     Arena *ar = e->ctx->arena;
-    int64_t outer, D, inner;
+    int64_t outer = 0, D = 0, inner = 0;
     if (n->opset > 0 && n->opset < 13) {
         int axis = norm_axis(attr_int(n, "axis", 1), x->rank);
         if (axis < 0)
@@ -193,5 +193,103 @@ bool emit_hardmax(Emit *e) {
     emit_store(e, t, "y0", idx, arena_printf(ar, "(%s)(d == best)", T));
     e->indent = 1;
     emitf(e, "            }\n        }\n");
+    return true;
+}
+
+/* GroupNormalization: x [N, C, spatial...] in num_groups groups of C/G
+ * channels; statistics over a group's channels and positions.  scale and
+ * bias are per channel ([C], opset 21) or per group ([G], opset 18). */
+bool emit_groupnorm(Emit *e) {
+    const Node *n = e->node;
+    const Value *x = n->in[0], *sc = n->in[1], *b = n->in[2];
+    DType t = x->dtype;
+    Arena *ar = e->ctx->arena;
+    if (x->rank < 2)
+        return emit_error(e, "input must have rank >= 2");
+    int64_t N = x->dims[0], C = x->dims[1], S = nn_prod(x->dims, 2, x->rank);
+    int64_t G = attr_int(e->node, "num_groups", 1);
+    if (G <= 0 || C % G)
+        return emit_error(e, "num_groups %lld does not divide the %lld channels", LL(G), LL(C));
+    bool per_channel = value_numel(sc) == C;
+    if (!per_channel && value_numel(sc) != G)
+        return emit_error(e, "scale must have C or num_groups elements");
+    int64_t CG = C / G, inner = CG * S;
+    if (N * C * S == 0)
+        return true;
+    const char *T = dtype_ctype_compute(t);
+    double eps = attr_float(n, "epsilon", 1e-5);
+    const char *xv = emit_load(e, t, "x0", arena_printf(ar, "o * %lld + j", LL(inner)));
+    const char *pidx = per_channel ? arena_printf(ar, "(o %% %lld) * %lld + j / %lld", LL(G), LL(CG), LL(S))
+                                   : arena_printf(ar, "o %% %lld", LL(G));
+    emitf(e, "    for (int64_t o = 0; o < %lld; o++) {\n", LL(N * G));
+    emitf(e, "        double mean = 0, var = 0;\n");
+    emitf(e, "        for (int64_t j = 0; j < %lld; j++)\n            mean += (double)%s;\n", LL(inner), xv);
+    emitf(e, "        mean /= %lld;\n", LL(inner));
+    emitf(e, "        for (int64_t j = 0; j < %lld; j++) {\n", LL(inner));
+    emitf(e, "            double d = (double)%s - mean;\n            var += d * d;\n        }\n", xv);
+    emitf(e, "        var /= %lld;\n", LL(inner));
+    emitf(e, "        const double inv = 1.0 / sqrt(var + %.17g);\n", eps);
+    emitf(e, "        for (int64_t j = 0; j < %lld; j++) {\n", LL(inner));
+    const char *res = arena_printf(ar, "(%s)(((double)%s - mean) * inv * (double)%s + (double)%s)", T, xv,
+                                   emit_load(e, sc->dtype, "x1", pidx), emit_load(e, b->dtype, "x2", pidx));
+    e->indent = 3;
+    emit_store(e, t, "y0", arena_printf(ar, "o * %lld + j", LL(inner)), res);
+    e->indent = 1;
+    emitf(e, "        }\n    }\n");
+    return true;
+}
+
+/* MeanVarianceNormalization: (x - mean) / (sqrt(var) + 1e-9) with the
+ * statistics over `axes` (default [0, 2, 3]), as the ONNX function body
+ * computes it.  The statistics live in scratch, one pair per kept index. */
+bool emit_mvn(Emit *e) {
+    const Node *n = e->node;
+    const Value *x = n->in[0];
+    DType t = x->dtype;
+    Arena *ar = e->ctx->arena;
+    int64_t axes[DLCC_MAX_RANK] = {0, 2, 3};
+    int na = attr_ints(n, "axes", axes, DLCC_MAX_RANK);
+    if (na < 0)
+        na = 3;
+    bool red[DLCC_MAX_RANK] = {0};
+    for (int i = 0; i < na; i++) {
+        int a = norm_axis(axes[i], x->rank);
+        if (a < 0)
+            return emit_error(e, "axis %lld out of range", LL(axes[i]));
+        red[a] = true;
+    }
+    int64_t numel = value_numel(x), kept = 1;
+    for (int a = 0; a < x->rank; a++)
+        if (!red[a])
+            kept *= x->dims[a];
+    if (numel == 0)
+        return true;
+    int64_t cnt = numel / kept;
+    /* kept index of flat index i */
+    const char *kidx = "0";
+    int64_t st = 1, kst = 1;
+    for (int a = x->rank - 1; a >= 0; a--) {
+        if (!red[a] && x->dims[a] > 1) {
+            kidx = arena_printf(ar, "%s + (i / %lld %% %lld) * %lld", kidx, LL(st), LL(x->dims[a]), LL(kst));
+        }
+        if (!red[a])
+            kst *= x->dims[a];
+        st *= x->dims[a];
+    }
+    const char *ws = emit_scratch(e, (size_t)kept * 2 * sizeof(double));
+    const char *xv = emit_load(e, t, "x0", "i");
+    emitf(e, "    double *m = (double *)%s, *q = m + %lld;\n", ws, LL(kept));
+    emitf(e, "    for (int64_t k = 0; k < %lld; k++) m[k] = q[k] = 0;\n", LL(kept));
+    emitf(e, "    for (int64_t i = 0; i < %lld; i++) m[%s] += (double)%s;\n", LL(numel), kidx, xv);
+    emitf(e, "    for (int64_t k = 0; k < %lld; k++) m[k] /= %lld;\n", LL(kept), LL(cnt));
+    emitf(e, "    for (int64_t i = 0; i < %lld; i++) { double d = (double)%s - m[%s]; q[%s] += d * d; }\n", LL(numel), xv,
+          kidx, kidx);
+    emitf(e, "    for (int64_t k = 0; k < %lld; k++) q[k] = 1.0 / (sqrt(q[k] / %lld) + 1e-9);\n", LL(kept), LL(cnt));
+    emitf(e, "    for (int64_t i = 0; i < %lld; i++) {\n", LL(numel));
+    e->indent = 2;
+    emit_store(e, t, "y0", "i",
+               arena_printf(ar, "(%s)(((double)%s - m[%s]) * q[%s])", dtype_ctype_compute(t), xv, kidx, kidx));
+    e->indent = 1;
+    emitf(e, "    }\n");
     return true;
 }
