@@ -260,6 +260,8 @@ bool emit_unary(Emit *e) {
     const char *expr = elementwise_expr(n, x->dtype);
     if (!expr)
         return emit_error(e, "no expression for %s", node_info(n)->name);
+    if (value_numel(n->out[0]) == 0)
+        return true;
     emit_typedef(e, x->dtype);
     emit_attr_constants(e, expr);
     Operand op = {"x0", "x", x};
@@ -272,6 +274,8 @@ bool emit_binary(Emit *e) {
     const char *expr = elementwise_expr(n, n->in[0]->dtype);
     if (!expr)
         return emit_error(e, "no expression for %s", node_info(n)->name);
+    if (value_numel(n->out[0]) == 0)
+        return true;
     emit_typedef(e, n->in[0]->dtype);
     emit_attr_constants(e, expr);
     Operand ops[2] = {{"x0", "x", n->in[0]}, {"x1", "y", n->in[1]}};
@@ -296,6 +300,8 @@ bool emit_variadic(Emit *e) {
     if (k == 0)
         return emit_error(e, "no operands");
     const char *expr = elementwise_expr(n, ops[0].v->dtype);
+    if (value_numel(n->out[0]) == 0)
+        return true;
     emit_typedef(e, ops[0].v->dtype);
     Buf pre = {0};
     buf_puts(&pre, "T x = v0;\n");
@@ -327,6 +333,8 @@ bool emit_expand(Emit *e) {
 bool emit_clip(Emit *e) {
     const Node *n = e->node;
     const Value *x = n->in[0];
+    if (value_numel(x) == 0)
+        return true;
     emit_typedef(e, x->dtype);
     Buf pre = {0};
     bool has_lo = false, has_hi = false;

@@ -145,6 +145,8 @@ static bool loss_grad(GradCtx *gc, OpKind op) {
     Node *n = gc->node;
     if (n->n_out > 1 && gc->dy[1])
         return node_error(gc->c, n, "the gradient of the log_prob output is not supported");
+    if (grad_wants(gc, 2))
+        return node_error(gc->c, n, "the gradient with respect to the class weights is not supported");
     if (!grad_wants(gc, 0) || !gc->dy[0])
         return true;
     Value *in[4] = {gc->dy[0], n->in[0], n->in[1], n->n_in > 2 ? n->in[2] : NULL};

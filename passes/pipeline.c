@@ -42,6 +42,8 @@ static const PassRow passes[] = {
     /* requires: shapes; keeps everything; checks .dl annotations. */
     {"check_types", pass_check_types, 0, false},
     /* requires: shapes, g->loss; adds backward and optimizer nodes with shapes. */
+    /* requires: shapes; expands ONNX Gradient nodes (inference builds too). */
+    {"gradient_ops", pass_gradient_ops, 0, false},
     {"autodiff", pass_autodiff, 0, true},
     /* requires: shapes; inlines If on a constant condition, then folds,
      * cleans and plans every subgraph body (passes/subgraph.c). */

@@ -122,3 +122,6 @@ endif()
 
 # ---- whole-model gradients against PyTorch, RNN/LSTM/GRU gradient checks
 include(${DLCC_TESTS_DIR}/grad/model_grads.cmake)
+
+# ---- the digits CNN trained in generated C (>= 97% test accuracy)
+include(${CMAKE_SOURCE_DIR}/examples/train_digits/train_digits.cmake)
