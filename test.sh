@@ -12,8 +12,12 @@ cd "$(dirname "$0")"
 ./setup.sh --no-example --quiet
 marker=$(mktemp)
 trap 'rm -f "$marker"' EXIT
-status=0
-ctest --test-dir build --output-on-failure -j2 "$@" || status=$?
+log=$(mktemp)
+trap 'rm -f "$marker" "$log"' EXIT
+set +e
+ctest --test-dir build --output-on-failure -j2 "$@" 2>&1 | tee "$log"
+status=${PIPESTATUS[0]}
+set -e
 results=()
 while IFS= read -r f; do results+=("$f"); done < <(find tests/onnx/results -name '*.txt' -newer "$marker" 2>/dev/null | sort)
 if [ ${#results[@]} -gt 0 ]; then
@@ -26,4 +30,6 @@ if [ ${#results[@]} -gt 0 ]; then
               n["failed"], n["error"], n["crash"], n["timeout"] }' "$f"
   done
 fi
+# ctest's summary comes last, so it is the run's closing line.
+grep -E '^[0-9]+% tests passed' "$log" | tail -n 1 || true
 exit $status

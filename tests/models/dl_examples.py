@@ -47,27 +47,6 @@ RTOL, ATOL = 1e-3, 1e-4
 # (example, stage) -> why it is expected to fail.  Keep the reasons short and
 # name the missing piece.
 EXPECTED_FAILURES = {
-    ("unet", "infer"): "ConvTranspose not implemented",
-    ("unet", "train"): "ConvTranspose not implemented",
-    ("gan_generator", "infer"): "ConvTranspose not implemented",
-    ("rnn", "infer"): "RNN op not implemented",
-    ("rnn", "train"): "RNN op not implemented",
-    ("lstm", "infer"): "LSTM op not implemented",
-    ("lstm", "train"): "LSTM op not implemented",
-    ("gru", "infer"): "GRU op not implemented",
-    ("gru", "train"): "GRU op not implemented",
-    ("transformer", "infer"): "LayerNormalization not implemented",
-    ("transformer", "train"): "LayerNormalization not implemented",
-    # training builds: gradients and training forms the autodiff engine lacks
-    ("alexnet", "train"): "training with active Dropout not supported",
-    ("lenet5", "train"): "no gradient rule for AveragePool",
-    ("inception", "train"): "no gradient rule for GlobalAveragePool",
-    ("se_block", "train"): "no gradient rule for GlobalAveragePool and Conv",
-    ("dilated_conv", "train"): "no gradient rule for Conv",
-    ("vgg_block", "train"): "training form of BatchNormalization not supported",
-    ("resnet_block", "train"): "training form of BatchNormalization not supported",
-    ("densenet_block", "train"): "training form of BatchNormalization not supported",
-    ("gan_discriminator", "train"): "training form of BatchNormalization not supported",
 }
 
 
