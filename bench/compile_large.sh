@@ -76,7 +76,7 @@ for m in "${names[@]}"; do
     for f in "$sd"/input_*.pb; do args+=(-i "$f"); done
     for f in "$sd"/output_*.pb; do args+=(-o "$f"); done
     measure "$tmp/run" --runs 1 "${args[@]}"
-    read -r r_s r_mb r_cpu < "$tmp/m"
+    read -r r_s r_mb _ < "$tmp/m"
     printf '%-12s run %.1f s, %d MB: %s\n' "$m" "$r_s" "$r_mb" "$(tail -1 "$tmp/log")"
   fi
   rm -f "$tmp/net.c" "$tmp/net.o" "$tmp/net.h" "$tmp/run"

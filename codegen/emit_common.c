@@ -68,12 +68,16 @@ static const char *emit_conv_name(DType t) {
     case DT_F8E4M3FNUZ: return "f8e4m3fnuz";
     case DT_F8E5M2: return "f8e5m2";
     case DT_F8E5M2FNUZ: return "f8e5m2fnuz";
-    default: return NULL; /* TODO f4e2m1: stored unpacked, conversion not written yet */
+    default: return NULL; /* f4e2m1: emit_load/emit_store call runtime/math.h */
     }
 }
 
 const char *emit_load(Emit *e, DType t, const char *ptr, const char *idx) {
     const char *elem = emit_elem(e, ptr, idx);
+    if (t == DT_F4E2M1) { /* unpacked, one code per byte (runtime/math.h) */
+        emit_use_runtime(e, "math");
+        return arena_printf(e->ctx->arena, "dlcc_f4e2m1_to_f32(%s)", elem);
+    }
     const char *conv = emit_conv_name(t);
     if (!conv)
         return elem;
@@ -85,6 +89,11 @@ const char *emit_load(Emit *e, DType t, const char *ptr, const char *idx) {
 
 void emit_store(Emit *e, DType t, const char *ptr, const char *idx, const char *val) {
     const char *elem = emit_elem(e, ptr, idx);
+    if (t == DT_F4E2M1) { /* round to nearest even, saturating (runtime/math.h) */
+        emit_use_runtime(e, "math");
+        emitf(e, "%*s%s = dlcc_f32_to_f4e2m1((float)(%s));\n", 4 * e->indent, "", elem, val);
+        return;
+    }
     const char *conv = emit_conv_name(t);
     if (conv)
         emit_use_runtime(e, "half");

@@ -10,8 +10,10 @@
  * updates follow torch.optim's single-tensor code (torch 1.13) operation by
  * operation, so that trajectories agree to rounding.  The ONNX training
  * operators (Adagrad, Momentum, Adam of ai.onnx.preview.training) follow
- * the ONNX operator documents, scalars computed in double.  Convolution,
- * pooling, normalisation and dropout helpers are in emit_grad_nn.c.
+ * the ONNX operator documents, scalars computed in double.  SliceGrad and
+ * PadGrad (edge / reflect / wrap) scatter dy back with the forward's index
+ * arithmetic.  Convolution, pooling, normalisation, dropout and Resize
+ * helpers are in emit_grad_nn.c.
  */
 #include <math.h>
 #include <string.h>
@@ -613,6 +615,51 @@ bool emit_slice_grad(Emit *e) {
     for (int k = 0; k < r; k++)
         emitf(e, " + (%lld + j%d * %lld) * %lld", (long long)start[k], k, (long long)step[k], (long long)ystr[k]);
     emitf(e, "] = x0[i++];\n");
+    return true;
+}
+
+/* PadGrad(dy; mode, pads, shape): zeros shaped `shape` with every dy
+ * element added at the input index the forward Pad read it from (edge:
+ * clamped, reflect: mirrored without repeating the border, wrap: modulo),
+ * the same index arithmetic as emit_pad (codegen/emit_tensor.c). */
+bool emit_pad_grad(Emit *e) {
+    const Node *n = e->node;
+    const Value *dy = n->in[0], *y = n->out[0];
+    if (!grad_dtype_ok(e, y->dtype))
+        return false;
+    int r = y->rank;
+    int64_t pads[2 * DLCC_MAX_RANK], ystr[DLCC_MAX_RANK], s = 1;
+    if (attr_ints(n, "pads", pads, 2 * DLCC_MAX_RANK) != 2 * r || dy->rank != r)
+        return emit_error(e, "bad pads");
+    const char *mode = attr_string(n, "mode", "edge");
+    for (int k = r - 1; k >= 0; k--)
+        ystr[k] = s, s *= y->dims[k];
+    emitf(e, "    memset(y0, 0, %zu);\n", value_bytes(y));
+    if (value_numel(dy) == 0 || value_numel(y) == 0)
+        return true;
+    emitf(e, "    int64_t o = 0;\n");
+    const char *idx = "0";
+    for (int d = 0; d < r; d++) {
+        long long D = (long long)y->dims[d];
+        emitf(e, "    for (int64_t i%d = 0; i%d < %lld; i%d++) {\n", d, d, (long long)dy->dims[d], d);
+        emitf(e, "    int64_t s%d = i%d - %lld;\n", d, d, (long long)pads[d]);
+        if (!strcmp(mode, "edge")) {
+            emitf(e, "    s%d = s%d < 0 ? 0 : s%d >= %lld ? %lld : s%d;\n", d, d, d, D, D - 1, d);
+        } else if (!strcmp(mode, "wrap")) {
+            emitf(e, "    s%d = ((s%d %% %lld) + %lld) %% %lld;\n", d, d, D, D, D);
+        } else if (D == 1) {
+            emitf(e, "    s%d = 0;\n", d);
+        } else {
+            emitf(e, "    while (s%d < 0 || s%d >= %lld) {\n", d, d, D);
+            emitf(e, "        if (s%d < 0) s%d = -s%d;\n", d, d, d);
+            emitf(e, "        if (s%d >= %lld) s%d = %lld - s%d;\n", d, D, d, 2 * (D - 1), d);
+            emitf(e, "    }\n");
+        }
+        idx = arena_printf(e->ctx->arena, "%s + s%d * %lld", idx, d, (long long)ystr[d]);
+    }
+    emitf(e, "    y0[%s] += x0[o++];\n", idx);
+    for (int d = 0; d < r; d++)
+        emitf(e, "    }\n");
     return true;
 }
 

@@ -19,10 +19,14 @@
  * runtime/philox.h; compiling the generated file with
  * -DPREFIX_DROPOUT_HOOK=fn replaces the draw by `int fn(int id, int64_t
  * step, int64_t i)` (nonzero: keep element i), the test hook for injected
- * masks.
+ * masks (tests/grad/dropout_hook.py checks it).  InstanceNormGrad is the
+ * per-(n, c) form of the normalisation gradient; LRNGrad recomputes each
+ * channel window's sum of squares and scatters over the same window;
+ * ResizeGrad scatters dy onto the taps of the forward's Resize plan.
  */
 #include "emit_nn.h"
 
+#include "../ir/shape_misc.h"
 #include "../ir/shape_nn.h"
 
 #include <string.h>
@@ -378,3 +382,163 @@ static bool emit_dropout_common(Emit *e, bool backward) {
 
 bool emit_dropout_train(Emit *e) { return emit_dropout_common(e, false); }
 bool emit_dropout_grad(Emit *e) { return emit_dropout_common(e, true); }
+
+/* ---------------------------------------------------------------- ResizeGrad
+ * x0..x3 the forward Resize's inputs (x only for its shape), x4 dy.  The
+ * plan of ir/shape_misc.c gives the same taps as the forward kernel
+ * (codegen/emit_misc.c); every dy element is scattered onto its taps with
+ * the product of the per-axis weights.  Extrapolated outputs
+ * (tf_crop_and_resize) took no input and send nothing back. */
+
+static void rg_table_i64(Emit *e, const char *name, const int64_t *v, int64_t cnt) {
+    emitf(e, "static const int64_t %s[%lld] = {", name, (long long)(cnt > 0 ? cnt : 1));
+    for (int64_t i = 0; i < cnt; i++)
+        emitf(e, "%s%lldLL", i ? (i % 12 ? ", " : ",\n    ") : "", (long long)v[i]);
+    emitf(e, "%s};\n", cnt ? "" : "0");
+}
+
+static void rg_table_f64(Emit *e, const char *name, const double *v, int64_t cnt) {
+    emitf(e, "static const double %s[%lld] = {", name, (long long)(cnt > 0 ? cnt : 1));
+    for (int64_t i = 0; i < cnt; i++)
+        emitf(e, "%s%.17g", i ? (i % 6 ? ", " : ",\n    ") : "", v[i]);
+    emitf(e, "%s};\n", cnt ? "" : "0");
+}
+
+bool emit_resize_grad(Emit *e) {
+    const Node *n = e->node;
+    const Value *x = n->in[0], *dy = n->in[4], *y = n->out[0];
+    if (!nn_grad_dtype_ok(e, y->dtype))
+        return false;
+    ResizePlan p;
+    if (!resize_plan(n, e->ctx->arena, &p, NULL))
+        return emit_error(e, "bad resize parameters");
+    int r = x->rank;
+    emitf(e, "memset(y0, 0, %zu);\n", value_bytes(y));
+    if (value_numel(dy) == 0 || value_numel(y) == 0)
+        return true;
+    for (int d = 0; d < r; d++)
+        if (p.ax[d].out != dy->dims[d])
+            return emit_error(e, "dy does not have the forward output's shape");
+    const char *T = dtype_ctype(y->dtype);
+    for (int d = 0; d < r; d++) {
+        ResizeAxis *ax = &p.ax[d];
+        int64_t stride = 1, cnt = ax->out * ax->taps;
+        for (int k = d + 1; k < r; k++)
+            stride *= x->dims[k];
+        int64_t *off = ARENA_ARRAY(e->ctx->arena, int64_t, cnt + 1);
+        for (int64_t i = 0; i < cnt; i++)
+            off[i] = ax->idx[i] * stride;
+        rg_table_i64(e, arena_printf(e->ctx->arena, "off%d", d), off, cnt);
+        rg_table_f64(e, arena_printf(e->ctx->arena, "w%d", d), ax->w, cnt);
+        if (p.any_ext) {
+            emitf(e, "static const unsigned char ext%d[%lld] = {", d, (long long)ax->out);
+            for (int64_t i = 0; i < ax->out; i++)
+                emitf(e, "%s%d", i ? ", " : "", ax->ext[i]);
+            emitf(e, "};\n");
+        }
+    }
+    emitf(e, "int64_t j = 0;\n");
+    for (int d = 0; d < r; d++)
+        emitf(e, "for (int64_t o%d = 0; o%d < %lldLL; o%d++)\n", d, d, (long long)p.ax[d].out, d);
+    emitf(e, "{\n");
+    if (p.any_ext) {
+        emitf(e, "    if (0");
+        for (int d = 0; d < r; d++)
+            emitf(e, " || ext%d[o%d]", d, d);
+        emitf(e, ") {\n        j++;\n        continue;\n    }\n");
+    }
+    emitf(e, "    const double g = (double)x4[j++];\n");
+    const char *idx = "0", *wt = "g";
+    for (int d = 0; d < r; d++) {
+        emitf(e, "    for (int64_t t%d = 0; t%d < %d; t%d++)\n", d, d, p.ax[d].taps, d);
+        idx = arena_printf(e->ctx->arena, "%s + off%d[o%d * %d + t%d]", idx, d, d, p.ax[d].taps, d);
+        wt = arena_printf(e->ctx->arena, "%s * w%d[o%d * %d + t%d]", wt, d, d, p.ax[d].taps, d);
+    }
+    emitf(e, "        y0[%s] += (%s)(%s);\n", idx, T, wt);
+    emitf(e, "}\n");
+    return true;
+}
+
+/* ---------------------------------------------------------------- InstanceNormGrad
+ * x0 dy, x1 x [N, C, ...], x2 scale [C] -> y0 dx, y1 dscale, y2 dbias.  Per
+ * (n, c): mean and 1/sqrt(var + eps) over the spatial size, then
+ * dx = invstd * (g - mean(g) - xhat * mean(g * xhat)) with g = dy * scale. */
+bool emit_instancenorm_grad(Emit *e) {
+    const Node *n = e->node;
+    const Value *x = n->in[1];
+    DType t = x->dtype;
+    if (!nn_grad_dtype_ok(e, t))
+        return false;
+    if (x->rank < 2)
+        return emit_error(e, "input must have rank >= 2");
+    const char *T = dtype_ctype(t);
+    int64_t N = x->dims[0], C = x->dims[1], S = nn_prod(x->dims, 2, x->rank);
+    double eps = attr_float(n, "epsilon", 1e-5);
+    emitf(e, "    for (int64_t c = 0; c < %lld; c++)\n        y1[c] = y2[c] = 0;\n", LL(C));
+    if (N * C * S == 0)
+        return true;
+    emitf(e, "    for (int64_t n = 0; n < %lld; n++)\n", LL(N));
+    emitf(e, "    for (int64_t c = 0; c < %lld; c++) {\n", LL(C));
+    emitf(e, "        const %s *xr = x1 + (n * %lld + c) * %lld, *gr = x0 + (n * %lld + c) * %lld;\n", T, LL(C),
+          LL(S), LL(C), LL(S));
+    emitf(e, "        %s *dr = y0 + (n * %lld + c) * %lld;\n", T, LL(C), LL(S));
+    emitf(e, "        double m = 0, v = 0, a = 0, b = 0;\n");
+    emitf(e, "        for (int64_t s = 0; s < %lld; s++)\n            m += (double)xr[s];\n", LL(S));
+    emitf(e, "        m /= %lld.0;\n", LL(S));
+    emitf(e, "        for (int64_t s = 0; s < %lld; s++)\n            v += ((double)xr[s] - m) * ((double)xr[s] - m);\n",
+          LL(S));
+    emitf(e, "        const double is = 1.0 / sqrt(v / %lld.0 + %.17g);\n", LL(S), eps);
+    emitf(e, "        for (int64_t s = 0; s < %lld; s++) {\n", LL(S));
+    emitf(e, "            const double xh = ((double)xr[s] - m) * is, g = (double)gr[s];\n");
+    emitf(e, "            a += g;\n            b += g * xh;\n        }\n");
+    emitf(e, "        y1[c] += (%s)b;\n        y2[c] += (%s)a;\n", T, T);
+    emitf(e, "        const double sc = (double)x2[c];\n");
+    emitf(e, "        for (int64_t s = 0; s < %lld; s++) {\n", LL(S));
+    emitf(e, "            const double xh = ((double)xr[s] - m) * is;\n");
+    emitf(e, "            dr[s] = (%s)(sc * is * ((double)gr[s] - a / %lld.0 - xh * b / %lld.0));\n", T, LL(S), LL(S));
+    emitf(e, "        }\n    }\n");
+    return true;
+}
+
+/* ---------------------------------------------------------------- LRNGrad
+ * x0 dy, x1 x [N, C, ...] -> y0 dx.  With D_c = bias + alpha/size *
+ * sum_{k in window(c)} x_k^2 and y_c = x_c D_c^-beta:
+ * dx_j = dy_j D_j^-beta - 2 beta alpha/size x_j sum_{c: j in window(c)}
+ * dy_c x_c D_c^(-beta-1); the window is the forward kernel's
+ * (codegen/emit_norm.c). */
+bool emit_lrn_grad(Emit *e) {
+    const Node *n = e->node;
+    const Value *x = n->in[1];
+    DType t = x->dtype;
+    if (!nn_grad_dtype_ok(e, t))
+        return false;
+    if (x->rank < 2)
+        return emit_error(e, "input must have rank >= 2");
+    const char *T = dtype_ctype(t);
+    int64_t size = attr_int(n, "size", 1);
+    double alpha = attr_float(n, "alpha", 1e-4), beta = attr_float(n, "beta", 0.75), bias = attr_float(n, "bias", 1.0);
+    int64_t N = x->dims[0], C = x->dims[1], S = nn_prod(x->dims, 2, x->rank);
+    int64_t lo = (size - 1) / 2, hi = size - 1 - lo;
+    emitf(e, "    memset(y0, 0, %zu);\n", value_bytes(n->out[0]));
+    if (N * C * S == 0)
+        return true;
+    emitf(e, "    for (int64_t n = 0; n < %lld; n++)\n", LL(N));
+    emitf(e, "    for (int64_t s = 0; s < %lld; s++) {\n", LL(S));
+    emitf(e, "        const %s *xr = x1 + n * %lld + s, *gr = x0 + n * %lld + s;\n", T, LL(C * S), LL(C * S));
+    emitf(e, "        %s *dr = y0 + n * %lld + s;\n", T, LL(C * S));
+    emitf(e, "        for (int64_t c = 0; c < %lld; c++) {\n", LL(C));
+    emitf(e, "            double sq = 0;\n");
+    emitf(e, "            for (int64_t k = c - %lld; k <= c + %lld; k++)\n", LL(lo), LL(hi));
+    emitf(e, "                if (k >= 0 && k < %lld)\n", LL(C));
+    emitf(e, "                    sq += (double)xr[k * %lld] * (double)xr[k * %lld];\n", LL(S), LL(S));
+    emitf(e, "            const double d = %.17g + %.17g * sq, g = (double)gr[c * %lld];\n", bias, alpha / (double)size,
+          LL(S));
+    emitf(e, "            dr[c * %lld] += (%s)(g * pow(d, %.17g));\n", LL(S), T, -beta);
+    emitf(e, "            const double f = %.17g * g * (double)xr[c * %lld] * pow(d, %.17g);\n",
+          -2.0 * beta * alpha / (double)size, LL(S), -beta - 1.0);
+    emitf(e, "            for (int64_t k = c - %lld; k <= c + %lld; k++)\n", LL(lo), LL(hi));
+    emitf(e, "                if (k >= 0 && k < %lld)\n", LL(C));
+    emitf(e, "                    dr[k * %lld] += (%s)(f * (double)xr[k * %lld]);\n", LL(S), T, LL(S));
+    emitf(e, "        }\n    }\n");
+    return true;
+}

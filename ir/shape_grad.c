@@ -162,3 +162,13 @@ bool shape_onnx_gradient(Node *n, Ctx *c) {
         value_set_shape(n->out[j], n->in[j]->dtype, n->in[j]->rank, n->in[j]->dims);
     return true;
 }
+
+/* ResizeGrad(x, roi, scales, sizes, dy): dx shaped like x (the forward's
+ * inputs keep their positions so resize_plan() reads them unchanged). */
+bool shape_resize_grad(Node *n, Ctx *c) {
+    const Value *x = n->in[0], *dy = n->in[4];
+    if (!x || !dy)
+        return node_error(c, n, "needs x and dy");
+    value_set_shape(n->out[0], dy->dtype, x->rank, x->dims);
+    return true;
+}

@@ -323,3 +323,33 @@ Node *train_form_node(Graph *g, Ctx *c, TrainInfo *ti, Node *n, Value **in) {
     node_error(c, n, "the training form of %s is not supported", op_table[n->op].name);
     return NULL;
 }
+
+/* ---------------------------------------------------------------- InstanceNormalization, LRN */
+
+bool grad_instancenorm(GradCtx *gc) {
+    Node *n = gc->node;
+    if (!grad_wants(gc, 0) && !grad_wants(gc, 1) && !grad_wants(gc, 2))
+        return true;
+    Value *in[3] = {gc->dy[0], n->in[0], n->in[1]};
+    Node *d = grad_node(gc, OP_INSTANCENORMGRAD, in, 3, 3);
+    node_set_attr_float(gc->g, d, "epsilon", attr_float(n, "epsilon", 1e-5));
+    if (!grad_infer(gc, d))
+        return false;
+    for (int i = 0; i < 3; i++)
+        if (grad_wants(gc, i))
+            grad_add(gc, i, d->out[i]);
+    return true;
+}
+
+bool grad_lrn(GradCtx *gc) {
+    Node *n = gc->node;
+    if (!grad_wants(gc, 0))
+        return true;
+    Value *in[2] = {gc->dy[0], n->in[0]};
+    Node *d = grad_node(gc, OP_LRNGRAD, in, 2, 1);
+    copy_attrs(gc, d);
+    if (!grad_infer(gc, d))
+        return false;
+    grad_add(gc, 0, d->out[0]);
+    return true;
+}

@@ -6,7 +6,9 @@
  * permutation; Concat slices the gradient per operand; Split concatenates
  * the output gradients (zeros where none flows); Expand sums back.
  * Slice scatters dy into zeros (dlcc.SliceGrad); constant Pad slices the
- * padding off again; Tile sums the tiles (Reshape to [r0, d0, r1, d1...]
+ * padding off again, edge / reflect / wrap Pad adds every dy element back
+ * where the forward read it (dlcc.PadGrad); Resize scatters with the
+ * forward's taps (dlcc.ResizeGrad); Tile sums the tiles (Reshape to [r0, d0, r1, d1...]
  * and ReduceSum over the r axes); Cast casts the gradient back.
  */
 #include "passes.h"
@@ -139,9 +141,19 @@ bool grad_pad(GradCtx *gc) {
     int64_t pads[2 * DLCC_MAX_RANK], starts[DLCC_MAX_RANK], ends[DLCC_MAX_RANK], axes[DLCC_MAX_RANK];
     if (!pad_resolve(n, gc->c, pads))
         return false;
-    if (strcmp(attr_string(n, "mode", "constant"), "constant"))
-        return node_error(gc->c, n, "the gradient of Pad in mode '%s' is not supported (constant is)",
-                          attr_string(n, "mode", "constant"));
+    const char *mode = attr_string(n, "mode", "constant");
+    if (strcmp(mode, "constant")) {
+        if (strcmp(mode, "edge") && strcmp(mode, "reflect") && strcmp(mode, "wrap"))
+            return node_error(gc->c, n, "the gradient of Pad in mode '%s' is not supported", mode);
+        Node *d = grad_node(gc, OP_PADGRAD, &gc->dy[0], 1, 1);
+        node_set_attr_string(gc->g, d, "mode", mode);
+        node_set_attr_ints(gc->g, d, "pads", pads, 2 * r);
+        node_set_attr_ints(gc->g, d, "shape", x->dims, r);
+        if (!grad_infer(gc, d))
+            return false;
+        grad_add(gc, 0, d->out[0]);
+        return true;
+    }
     for (int i = 0; i < r; i++) {
         if (pads[i] < 0 || pads[r + i] < 0)
             return node_error(gc->c, n, "the gradient of Pad with negative pads is not supported");
@@ -196,6 +208,27 @@ bool grad_cast(GradCtx *gc) {
         return true;
     Node *d = grad_node(gc, OP_CAST, &gc->dy[0], 1, 1);
     node_set_attr_int(gc->g, d, "to", n->in[0]->dtype);
+    if (!grad_infer(gc, d))
+        return false;
+    grad_add(gc, 0, d->out[0]);
+    return true;
+}
+
+/* Resize: dlcc.ResizeGrad(x, roi, scales, sizes, dy) scatters dy back onto
+ * x's shape with the forward's taps; the forward's inputs keep their
+ * positions and its attributes and opset are copied, so the helper's
+ * kernel rebuilds the same plan.  roi, scales and sizes carry no gradient. */
+bool grad_resize(GradCtx *gc) {
+    Node *n = gc->node;
+    if (!grad_wants(gc, 0))
+        return true;
+    Value *in[5] = {n->in[0], NULL, NULL, NULL, gc->dy[0]};
+    for (int i = 1; i < 4 && i < n->n_in; i++)
+        in[i] = n->in[i];
+    Node *d = grad_node(gc, OP_RESIZEGRAD, in, 5, 1);
+    d->opset = n->opset;
+    for (int i = 0; i < n->n_attrs; i++)
+        *node_set_attr(gc->g, d, n->attrs[i].name, n->attrs[i].kind) = n->attrs[i];
     if (!grad_infer(gc, d))
         return false;
     grad_add(gc, 0, d->out[0]);

@@ -163,4 +163,8 @@ int64_t subgraph_arena_bytes(const Graph *body);
  * Its first outputs correspond to n's outputs. */
 Node *grad_rnn_train_form(Graph *g, Ctx *c, Node *n, Value **in);
 
+/* passes/sequence.c: rewrites compile-time sequence and optional ops into
+ * tensor ops (right after shape inference). */
+bool pass_sequence(Graph *g, Ctx *c);
+
 #endif

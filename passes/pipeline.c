@@ -39,6 +39,9 @@ static const PassRow passes[] = {
     /* requires: concrete input dims; gives every value a dtype and shape,
      * folds constant subgraphs as it goes. */
     {"shape", pass_shape, 0, false},
+    /* requires: shapes; rewrites sequence/optional ops into tensor ops
+     * (passes/sequence.c), then infers shapes again. */
+    {"sequence", pass_sequence, 0, false},
     /* requires: shapes; keeps everything; checks .dl annotations. */
     {"check_types", pass_check_types, 0, false},
     /* requires: shapes, g->loss; adds backward and optimizer nodes with shapes. */

@@ -99,7 +99,7 @@ DLCC_HALF_FN uint8_t dlcc_f8_encode(float x, int kind, int saturate) {
     int mbits = kind < 2 ? 3 : 2, bias = kind == 0 ? 7 : kind == 1 ? 8 : kind == 2 ? 15 : 16;
     int fnuz = kind == 1 || kind == 3;
     uint32_t maxcode = kind == 0 ? 0x7eu : kind == 2 ? 0x7bu : 0x7fu;
-    uint32_t nan = fnuz ? 0x80u : 0x7fu;
+    uint32_t nan = fnuz ? 0x80u : kind == 2 ? 0x7eu : 0x7fu; /* ONNX (ml_dtypes) E5M2 NaN is 0x7e */
     uint32_t u = dlcc_f32_to_bits(x), sign = (u >> 24) & 0x80u, a = u & 0x7fffffffu, code;
     if (a > 0x7f800000u)
         return (uint8_t)(fnuz ? nan : nan | sign);

@@ -1,7 +1,8 @@
 #!/bin/sh
 # run_grad.sh: the `grad` ctest label.  Runs the f64 finite-difference check
 # of every gradient rule (gradcheck.py) and the PyTorch training
-# trajectories of every optimizer and loss (scripts/train_ref.py).
+# trajectories of every optimizer and loss (scripts/train_ref.py), and the
+# dropout mask-injection hook against numpy (dropout_hook.py).
 #   tests/grad/run_grad.sh --dlcc PATH/TO/dlcc
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -19,5 +20,6 @@ work=${DLCC_BUILD_DIR:-/tmp}/grad-work
 mkdir -p "$work"
 status=0
 "$py" "$here/gradcheck.py" --dlcc "$dlcc" --work "$work/gradcheck" || status=1
+"$py" "$here/dropout_hook.py" --dlcc "$dlcc" --work "$work/dropout_hook" || status=1
 "$py" "$here/../../scripts/train_ref.py" --dlcc "$dlcc" --work "$work/train" || status=1
 exit $status

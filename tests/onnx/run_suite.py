@@ -28,7 +28,11 @@ test's input_K.pb files (read by onnx_info.c, built here from the protobuf-c
 bindings of the dlcc build), so dlcc never has to guess them.
 
 The results go to RESULTS/SUITE.txt (one line per test: name, status,
-reason).  The run fails when a test that is not listed in the expected
+reason).  With --via-ir each model goes through the IR's text form first:
+dlcc MODEL --emit=ir -o W/net.dl (large weights in W/net.weights/), then
+dlcc W/net.dl --emit=ir -o W/net2.dl must print the same text ("round trip:
+text differs at line N" otherwise), and W/net.dl is what is compiled to C.
+The run fails when a test that is not listed in the expected
 failures file (lines "suite/test_name  reason") did not pass; listed tests
 that pass now are printed so the list can be trimmed.  --update-expected
 rewrites this suite's lines of that file from the current results.
@@ -74,10 +78,18 @@ def parse_args():
     p.add_argument("--jobs", "-j", type=int, default=2)
     p.add_argument("--timeout", type=float, default=120, help="seconds per test")
     p.add_argument("--filter", default=None, help="regex on test names")
+    p.add_argument("--every", type=int, default=1,
+                   help="run every Nth test (by name) after --filter: a fixed sample")
     p.add_argument("--keep", action="store_true", help="keep the work folders of passed tests")
     p.add_argument("--time", action="store_true",
                    help="print dlcc and cc times and cc peak memory for each test")
     p.add_argument("--verbose", "-v", action="store_true", help="print every test's status")
+    p.add_argument("--via-ir", action="store_true",
+                   help="round trip: print the IR as .dl (--emit=ir), print that again and "
+                   "require the same text, then compile the .dl (not the model) to C")
+    p.add_argument("--expected-suite", default=None,
+                   help="read the expected failures of this suite instead of --suite's "
+                   "(e.g. --suite roundtrip-node --expected-suite node)")
     return p.parse_args()
 
 
@@ -182,6 +194,8 @@ def discover(args):
             tests.append((t, model, sets))
     if args.filter:
         tests = [t for t in tests if re.search(args.filter, t[0])]
+    if args.every > 1:
+        tests = sorted(tests, key=lambda t: t[0])[::args.every]
     return tests
 
 
@@ -244,6 +258,59 @@ CONST_NEEDED = re.compile(r"compile-time constant|must be a constant|must be con
 SMALL_INPUT_BYTES = 256
 
 
+def text_diff_line(a, b):
+    """The first line number (1-based) where texts a and b differ, or None."""
+    la, lb = a.splitlines(), b.splitlines()
+    for i, (x, y) in enumerate(zip(la, lb)):
+        if x != y:
+            return i + 1
+    if len(la) != len(lb):
+        return min(len(la), len(lb)) + 1
+    return None
+
+
+def via_ir(args, cmd, model, net_dl, net_c, work, res, deadline):
+    """The round trip after cmd (dlcc MODEL --emit=ir -o net.dl ...) succeeded.
+
+    Prints net.dl again to net2.dl in the same folder (so file(...) paths,
+    relative to the .dl, read the same), compares the texts, then compiles
+    net.dl to net.c with cmd's other flags (--dim, --const-input, --dlcc-flags).
+    Returns (rc, output) of the last dlcc call as run_one expects; a round-trip
+    failure sets res's status to failed and returns (0, "")."""
+    flags = [a for a in cmd[1:] if a not in (model, "--emit=ir", "-o", net_dl)]
+    net2 = os.path.join(work, "net2.dl")
+    rc, out = run([args.dlcc, net_dl, "--emit=ir", "-o", net2] + flags, deadline)
+    if rc == 1:
+        res.update(status="failed", reason="round trip: net.dl does not compile: " +
+                   short(dlcc_reason(out), 140))
+        return 0, ""
+    if rc != 0:
+        what = signame(rc) if rc < 0 else "exit status %d" % rc
+        res.update(status="crash", reason="round trip: dlcc on net.dl %s: %s" % (
+            what, short(first_line(out, "error"), 100)))
+        return 0, ""
+    with open(net_dl, errors="replace") as f:
+        text1 = f.read()
+    with open(net2, errors="replace") as f:
+        text2 = f.read()
+    line = text_diff_line(text1, text2)
+    if line is not None:
+        res.update(status="failed", reason="round trip: text differs at line %d" % line)
+        return 0, ""
+    rc, out = run([args.dlcc, net_dl, "-o", net_c, "--name", "net"] + flags, deadline)
+    if rc == 1:
+        # the model printed and re-read fine, so this is a round-trip bug
+        # unless dlcc rejects the original model the same way
+        rc0, out0 = run([args.dlcc, model, "-o", os.path.join(work, "orig.c"), "--name", "net"]
+                        + flags, deadline)
+        if rc0 == 1:
+            return 1, out0
+        res.update(status="failed", reason="round trip: net.dl does not compile to C: " +
+                   short(dlcc_reason(out), 140))
+        return 0, ""
+    return rc, out
+
+
 def run_one(args, tools, test):
     """Returns a dict: name, status, reason, times."""
     name, model, sets = test
@@ -265,9 +332,13 @@ def run_one(args, tools, test):
                 res.update(status="skipped", reason=why)
                 return res
 
-        # 1. dlcc
+        # 1. dlcc (with --via-ir: the model to .dl text; see via_ir below)
         net_c = os.path.join(work, "net.c")
-        cmd = [args.dlcc, model, "-o", net_c, "--name", "net"] + args.dlcc_flags.split()
+        net_dl = os.path.join(work, "net.dl")
+        if args.via_ir:
+            cmd = [args.dlcc, model, "--emit=ir", "-o", net_dl] + args.dlcc_flags.split()
+        else:
+            cmd = [args.dlcc, model, "-o", net_c, "--name", "net"] + args.dlcc_flags.split()
         for d in dims:
             cmd += ["--dim", d]
         t0 = time.monotonic()
@@ -286,6 +357,8 @@ def run_one(args, tools, test):
             if bound:
                 rc, out = run(cmd, deadline)
                 res["reason"] = "with --const-input " + ",".join(bound)
+        if rc == 0 and args.via_ir:
+            rc, out = via_ir(args, cmd, model, net_dl, net_c, work, res, deadline)
         res["times"]["dlcc"] = time.monotonic() - t0
         if rc == 1:
             if os.path.exists(net_c) or os.path.exists(os.path.join(work, "net.h")):
@@ -296,6 +369,8 @@ def run_one(args, tools, test):
         if rc != 0:
             what = signame(rc) if rc < 0 else "exit status %d" % rc
             res.update(status="crash", reason="dlcc %s: %s" % (what, short(first_line(out, "error"), 100)))
+            return res
+        if res["status"] != "passed":  # a round-trip failure
             return res
 
         warning = None
@@ -457,7 +532,7 @@ def main():
     os.makedirs(args.results, exist_ok=True)
     tools = build_tools(args)
     tests = discover(args)
-    expected = read_expected(args.expected, args.suite)
+    expected = read_expected(args.expected, args.expected_suite or args.suite)
     if not tests:
         print("%s: no tests found in %s" % (args.suite, args.dir))
 
@@ -514,7 +589,7 @@ def load_results(args):
 
 def report_results(args, results, elapsed):
     """Prints the summary, updates the expected list if asked; returns the exit status."""
-    expected = read_expected(args.expected, args.suite)
+    expected = read_expected(args.expected, args.expected_suite or args.suite)
     count = {s: 0 for s in ("passed",) + FAIL_STATUSES + ("skipped",)}
     for r in results:
         count[r["status"]] += 1
