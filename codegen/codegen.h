@@ -51,6 +51,9 @@ const char *emit_load(Emit *e, DType t, const char *ptr, const char *idx);
 void emit_store(Emit *e, DType t, const char *ptr, const char *idx, const char *val);
 /* A C literal for a double in the compute type of t: "1.5f", "2.0", "3". */
 const char *emit_literal(Emit *e, DType t, double x);
+/* emitf with indentation: each line of the text gets e->indent levels, which
+ * follow the braces that close and open lines. */
+void emit_code(Emit *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Emitter failure: records a located error naming the node. */
 bool emit_error(Emit *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

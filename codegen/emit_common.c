@@ -204,3 +204,26 @@ bool emit_constant(Emit *e) {
         emitf(e, "    memcpy(y0, %s, %zu);\n", emit_weight(e, data, bytes, out->dtype), bytes);
     return true;
 }
+
+/* emitf with indentation: every line gets e->indent levels, which follow
+ * the braces that open and close lines (emit_store indents the same way). */
+void emit_code(Emit *e, const char *fmt, ...) {
+    if (e->measure)
+        return;
+    Buf b = {0};
+    va_list ap;
+    va_start(ap, fmt);
+    buf_vprintf(&b, fmt, ap);
+    va_end(ap);
+    for (const char *p = b.data; p && *p;) {
+        const char *nl = strchr(p, '\n');
+        int len = nl ? (int)(nl - p) : (int)strlen(p);
+        if (*p == '}' && e->indent > 0)
+            e->indent--;
+        emitf(e, "%*s%.*s\n", 4 * e->indent, "", len, p);
+        if (len > 0 && p[len - 1] == '{')
+            e->indent++;
+        p += len + (nl ? 1 : 0);
+    }
+    buf_free(&b);
+}

@@ -23,29 +23,6 @@
 
 #define LL(x) ((long long)(x))
 
-/* emitf with indentation: every line gets e->indent levels, which follow
- * the braces that open and close lines (emit_store indents the same way). */
-static void emit_code(Emit *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void emit_code(Emit *e, const char *fmt, ...) {
-    if (e->measure)
-        return;
-    Buf b = {0};
-    va_list ap;
-    va_start(ap, fmt);
-    buf_vprintf(&b, fmt, ap);
-    va_end(ap);
-    for (const char *p = b.data; p && *p;) {
-        const char *nl = strchr(p, '\n');
-        int len = nl ? (int)(nl - p) : (int)strlen(p);
-        if (*p == '}' && e->indent > 0)
-            e->indent--;
-        emitf(e, "%*s%.*s\n", 4 * e->indent, "", len, p);
-        if (len > 0 && p[len - 1] == '{')
-            e->indent++;
-        p += len + (nl ? 1 : 0);
-    }
-    buf_free(&b);
-}
 
 /* ---------------------------------------------------------------- broadcast loop nest */
 

@@ -37,12 +37,6 @@ N = ex.BATCH
 
 # model -> what its failure to compile may legitimately be waiting for
 XFAIL_ALLOWED = {
-    "cnn_bn": "Conv/MaxPool/BatchNormalization gradient rules (other autodiff engineer)",
-    "dcgan_discriminator": "Conv/BatchNormalization gradient rules (other autodiff engineer)",
-    "dcgan_generator": "ConvTranspose/Conv/BatchNormalization gradient rules (other autodiff engineer)",
-    "transformer": "LayerNormalization gradient rule (other autodiff engineer)",
-    "lstm16": "the ONNX LSTM forward operator (nn-ops engineer)",
-    "gru16": "the ONNX GRU forward operator (nn-ops engineer)",
 }
 
 
