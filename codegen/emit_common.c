@@ -68,6 +68,7 @@ static const char *emit_conv_name(DType t) {
     case DT_F8E4M3FNUZ: return "f8e4m3fnuz";
     case DT_F8E5M2: return "f8e5m2";
     case DT_F8E5M2FNUZ: return "f8e5m2fnuz";
+    case DT_F8E8M0: return "f8e8m0"; /* encode rounds up and saturates (Cast's defaults) */
     default: return NULL; /* f4e2m1: emit_load/emit_store call runtime/math.h */
     }
 }

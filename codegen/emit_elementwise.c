@@ -372,7 +372,9 @@ static int f8_kind(DType t) {
 /* Cast, CastLike: load in the source's compute type, convert, store.  To
  * bool is x != 0; float to integer truncates (through int64_t, so negative
  * values wrap for unsigned targets as in numpy); float8 targets honour
- * `saturate` (default 1); 4-bit integer targets wrap like the wider ones. */
+ * `saturate` (default 1); 4- and 2-bit integer targets wrap like the wider
+ * ones; float8e8m0 targets honour `saturate` and `round_mode` ("up" by
+ * default, "down", "nearest"). */
 bool emit_cast(Emit *e) {
     const Node *n = e->node;
     const Value *x = n->in[0], *y = n->out[0];
@@ -386,7 +388,7 @@ bool emit_cast(Emit *e) {
     if (from == DT_F4E2M1) {
         load = "dlcc_f4e2m1_to_f32(x0[i])";
         ct = "float";
-    } else if (from == DT_U4 || from == DT_I4) {
+    } else if (from == DT_U4 || from == DT_I4 || from == DT_U2 || from == DT_I2) {
         load = "x0[i]";
         ct = "int";
     } else {
@@ -406,6 +408,15 @@ bool emit_cast(Emit *e) {
         emit_code(e, "y0[i] = (uint8_t)((int64_t)x & 15);\n");
     } else if (to == DT_I4) {
         emit_code(e, "y0[i] = (int8_t)((((int64_t)x & 15) ^ 8) - 8);\n");
+    } else if (to == DT_U2) {
+        emit_code(e, "y0[i] = (uint8_t)((int64_t)x & 3);\n");
+    } else if (to == DT_I2) {
+        emit_code(e, "y0[i] = (int8_t)((((int64_t)x & 3) ^ 2) - 2);\n");
+    } else if (to == DT_F8E8M0) {
+        const char *mode = attr_string(n, "round_mode", "up");
+        int rm = !strcmp(mode, "down") ? 1 : !strcmp(mode, "nearest") ? 2 : 0;
+        emit_use_runtime(e, "half");
+        emit_code(e, "y0[i] = dlcc_e8m0_encode((float)x, %d, %d);\n", rm, attr_int(n, "saturate", 1) != 0);
     } else if (dtype_is_int(to) && dtype_is_float(from)) {
         if (to == DT_U64)
             emit_code(e, "y0[i] = x < 0 ? (uint64_t)(int64_t)x : (uint64_t)x;\n");

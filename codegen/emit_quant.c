@@ -7,7 +7,8 @@
  * blocked cases.  Quantizing divides in float, rounds half to even (rint in
  * the default rounding mode), adds the zero point and saturates to the
  * output type; float8 outputs go through runtime/half.h's encoder, which
- * honours `saturate`.  The integer products accumulate in int32 after
+ * honours `saturate`, float4e2m1 through runtime/math.h's (always
+ * saturating); int2/int4 stay one element per byte like the wider ones.  The integer products accumulate in int32 after
  * subtracting the zero points; the quantized-linear ones then rescale by
  * a_scale * b_scale / y_scale, round half to even and saturate.  Batch
  * offsets of broadcast matrix products are tables computed at compile
@@ -49,6 +50,11 @@ static void quant_store(Emit *e, DType t, const char *v, const char *zp, int sat
         emitf(e, "    y0[j] = dlcc_f8_encode(%s + %s, %d, %d);\n", v, zp, kind, saturate);
         return;
     }
+    if (t == DT_F4E2M1) { /* round to nearest even, always saturating (runtime/math.h) */
+        emit_use_runtime(e, "math");
+        emitf(e, "    y0[j] = dlcc_f32_to_f4e2m1(%s + %s);\n", v, zp);
+        return;
+    }
     int64_t lo, hi;
     quant_int_range(t, &lo, &hi);
     emitf(e, "    double q = rint((double)(%s)) + %s;\n", v, zp);
@@ -70,9 +76,10 @@ bool emit_quantize_linear(Emit *e) {
     const char *zpv = "0.0";
     if (zp)
         zpv = arena_printf(e->ctx->arena, "(double)%s", emit_load(e, zp->dtype, "x2", "s"));
-    if (quant_f8_kind(y->dtype) >= 0 && zp)
+    bool to_float = quant_f8_kind(y->dtype) >= 0 || y->dtype == DT_F4E2M1;
+    if (to_float && zp)
         zpv = arena_printf(e->ctx->arena, "(float)%s", emit_load(e, zp->dtype, "x2", "s"));
-    else if (quant_f8_kind(y->dtype) >= 0)
+    else if (to_float)
         zpv = "0.0f";
     quant_store(e, y->dtype, "v", zpv, (int)attr_int(n, "saturate", 1));
     emitf(e, "}\n");

@@ -25,42 +25,61 @@
 /* Element count limit: keeps byte counts far from overflow. */
 #define MAX_ELEMS ((int64_t)1 << 40)
 
-static bool is_4bit(DType t) { return t == DT_U4 || t == DT_I4 || t == DT_F4E2M1; }
+/* Bits per element of the packed sub-byte types (int4/uint4/float4 pack two
+ * per byte, int2/uint2 four, low bits first); 0 for the others.  dlcc keeps
+ * them unpacked, one element per byte. */
+static int sub_bits(DType t) {
+    if (t == DT_U4 || t == DT_I4 || t == DT_F4E2M1)
+        return 4;
+    if (t == DT_U2 || t == DT_I2)
+        return 2;
+    return 0;
+}
 
 /* Bytes of one stored element. */
 static size_t storage_size(DType t) {
     if (t == DT_STRING)
         return sizeof(const char *);
-    if (is_4bit(t))
+    if (sub_bits(t))
         return 1;
     return dtype_size(t);
 }
 
+/* Elements packed in one byte: 8 / bits. */
+static int64_t per_byte(DType t) { return 8 / sub_bits(t); }
+
 /* Bytes the element data takes in raw_data / external files. */
 static int64_t raw_bytes(DType t, int64_t numel) {
-    return is_4bit(t) ? (numel + 1) / 2 : numel * (int64_t)dtype_size(t);
+    return sub_bits(t) ? (numel + per_byte(t) - 1) / per_byte(t) : numel * (int64_t)dtype_size(t);
 }
 
 static bool dtype_known(int32_t t) {
     return t > 0 && t < DT_COUNT && strcmp(dtype_name((DType)t), "?") != 0;
 }
 
-/* Unpacks 4-bit elements, two per byte, low nibble first. */
-static void unpack_4bit(DType t, const uint8_t *src, int64_t numel, uint8_t *dst) {
+/* Unpacks sub-byte elements, low bits first, sign-extending int4/int2. */
+static void unpack_sub(DType t, const uint8_t *src, int64_t numel, uint8_t *dst) {
+    int bits = sub_bits(t);
+    int64_t k = per_byte(t);
+    unsigned mask = (1u << bits) - 1, sign = 1u << (bits - 1);
+    bool is_signed = t == DT_I4 || t == DT_I2;
     for (int64_t i = 0; i < numel; i++) {
-        unsigned nib = (src[i / 2] >> (4 * (i & 1))) & 0xf;
-        if (t == DT_I4 && (nib & 8))
-            dst[i] = (uint8_t)(int8_t)((int)nib - 16);
+        unsigned v = (src[i / k] >> (bits * (i % k))) & mask;
+        if (is_signed && (v & sign))
+            dst[i] = (uint8_t)(int8_t)((int)v - (int)(mask + 1));
         else
-            dst[i] = (uint8_t)nib;
+            dst[i] = (uint8_t)v;
     }
 }
 
-static void pack_4bit(const uint8_t *src, int64_t numel, uint8_t *dst) {
-    for (int64_t i = 0; i < (numel + 1) / 2; i++)
+static void pack_sub(DType t, const uint8_t *src, int64_t numel, uint8_t *dst) {
+    int bits = sub_bits(t);
+    int64_t k = per_byte(t);
+    unsigned mask = (1u << bits) - 1;
+    for (int64_t i = 0; i < (numel + k - 1) / k; i++)
         dst[i] = 0;
     for (int64_t i = 0; i < numel; i++)
-        dst[i / 2] |= (uint8_t)((src[i] & 0xf) << (4 * (i & 1)));
+        dst[i / k] |= (uint8_t)((src[i] & mask) << (bits * (i % k)));
 }
 
 char *onnx_bytes_str(Arena *a, ProtobufCBinaryData b) {
@@ -200,8 +219,8 @@ static bool read_external(Ctx *c, Arena *a, Loc loc, const char *base_dir, const
 static void *from_raw(Arena *a, DType t, const uint8_t *raw, int64_t numel) {
     size_t bytes = (size_t)numel * storage_size(t);
     uint8_t *data = arena_alloc(a, bytes);
-    if (is_4bit(t))
-        unpack_4bit(t, raw, numel, data);
+    if (sub_bits(t))
+        unpack_sub(t, raw, numel, data);
     else if (bytes)
         memcpy(data, raw, bytes);
     if (t == DT_BOOL)
@@ -265,28 +284,31 @@ static bool from_typed(Ctx *c, Arena *a, Loc loc, const char *what, const Onnx__
     }
     case DT_U4:
     case DT_I4:
-    case DT_F4E2M1: {
-        /* Packed two per int32 (low byte); accept one per int32 as well. */
+    case DT_F4E2M1:
+    case DT_U2:
+    case DT_I2: {
+        /* Packed 8/bits per int32 (low byte); accept one per int32 as well. */
         uint8_t *d = arena_alloc(a, (size_t)numel);
-        if ((int64_t)t->n_int32_data == (numel + 1) / 2) {
+        int64_t packed_n = raw_bytes(dt, numel);
+        if ((int64_t)t->n_int32_data == packed_n) {
             uint8_t *packed = arena_alloc(a, t->n_int32_data);
             for (size_t i = 0; i < t->n_int32_data; i++)
                 packed[i] = (uint8_t)t->int32_data[i];
-            unpack_4bit(dt, packed, numel, d);
+            unpack_sub(dt, packed, numel, d);
         } else if ((int64_t)t->n_int32_data == numel) {
             for (int64_t i = 0; i < numel; i++) {
-                uint8_t one = (uint8_t)(t->int32_data[i] & 0xf);
-                unpack_4bit(dt, &one, 1, d + i);
+                uint8_t one = (uint8_t)t->int32_data[i];
+                unpack_sub(dt, &one, 1, d + i);
             }
         } else {
-            return count_error(c, loc, what, "int32_data", t->n_int32_data, (numel + 1) / 2);
+            return count_error(c, loc, what, "int32_data", t->n_int32_data, packed_n);
         }
         *out = d;
         return true;
     }
     case DT_I32: case DT_I16: case DT_I8: case DT_U16: case DT_U8: case DT_BOOL:
     case DT_F16: case DT_BF16:
-    case DT_F8E4M3FN: case DT_F8E4M3FNUZ: case DT_F8E5M2: case DT_F8E5M2FNUZ: {
+    case DT_F8E4M3FN: case DT_F8E4M3FNUZ: case DT_F8E5M2: case DT_F8E5M2FNUZ: case DT_F8E8M0: {
         if ((int64_t)t->n_int32_data != numel)
             return count_error(c, loc, what, "int32_data", t->n_int32_data, numel);
         void *d = arena_alloc(a, es * (size_t)numel);
@@ -335,7 +357,7 @@ bool onnx_tensor_decode(Ctx *c, Arena *a, Loc loc, const char *base_dir, const c
         uint8_t *raw;
         if (!read_external(c, a, loc, base_dir, what, t, want, &raw))
             return false;
-        out->data = is_4bit(dt) || dt == DT_BOOL ? from_raw(a, dt, raw, numel) : raw;
+        out->data = sub_bits(dt) || dt == DT_BOOL ? from_raw(a, dt, raw, numel) : raw;
         return true;
     }
     if (t->has_raw_data && (t->raw_data.len > 0 || numel == 0 || dt == DT_STRING)) {
@@ -402,10 +424,10 @@ bool onnx_write_tensor_pb(const char *path, const char *name, DType dt, int rank
     } else {
         t.has_raw_data = 1;
         t.raw_data.len = (size_t)raw_bytes(dt, numel);
-        if (is_4bit(dt)) {
+        if (sub_bits(dt)) {
             packed = malloc(t.raw_data.len + 1);
             DLCC_ASSERT(packed);
-            pack_4bit(data, numel, packed);
+            pack_sub(dt, data, numel, packed);
             t.raw_data.data = packed;
         } else {
             t.raw_data.data = (uint8_t *)data;

@@ -5,10 +5,16 @@
  * frees them all at once; large requests get a chunk of their own.
  * Diagnostics are kept in order in the Ctx and printed by diag_print in
  * compiler style, with the source line and a caret for .dl files.
+ * data_get_f64/data_set_f64 convert every numeric storage type (the float8
+ * and e8m0 ones through runtime/half.h, the very code generated programs
+ * use, so constant folding and run time agree).
  */
 #include "ir.h"
 
+#include "../runtime/half.h"
+
 #include <ctype.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -256,6 +262,9 @@ static const struct {
     [DT_U4] = {"u4", "uint8_t", "int32_t", 1},
     [DT_I4] = {"i4", "int8_t", "int32_t", 1},
     [DT_F4E2M1] = {"f4e2m1", "uint8_t", "float", 1},
+    [DT_F8E8M0] = {"f8e8m0", "uint8_t", "float", 1},
+    [DT_U2] = {"u2", "uint8_t", "int32_t", 1},
+    [DT_I2] = {"i2", "int8_t", "int32_t", 1},
 };
 
 const char *dtype_name(DType t) { return t > 0 && t < DT_COUNT && dtypes[t].name ? dtypes[t].name : "?"; }
@@ -275,6 +284,7 @@ bool dtype_is_float(DType t) {
     switch (t) {
     case DT_F16: case DT_BF16: case DT_F32: case DT_F64:
     case DT_F8E4M3FN: case DT_F8E4M3FNUZ: case DT_F8E5M2: case DT_F8E5M2FNUZ: case DT_F4E2M1:
+    case DT_F8E8M0:
         return true;
     default:
         return false;
@@ -284,7 +294,7 @@ bool dtype_is_float(DType t) {
 bool dtype_is_int(DType t) {
     switch (t) {
     case DT_U8: case DT_I8: case DT_U16: case DT_I16: case DT_I32: case DT_I64:
-    case DT_U32: case DT_U64: case DT_U4: case DT_I4:
+    case DT_U32: case DT_U64: case DT_U4: case DT_I4: case DT_U2: case DT_I2:
         return true;
     default:
         return false;
@@ -292,7 +302,8 @@ bool dtype_is_int(DType t) {
 }
 
 bool dtype_is_signed(DType t) {
-    return t == DT_I8 || t == DT_I16 || t == DT_I32 || t == DT_I64 || t == DT_I4 || dtype_is_float(t);
+    return t == DT_I8 || t == DT_I16 || t == DT_I32 || t == DT_I64 || t == DT_I4 || t == DT_I2 ||
+           (dtype_is_float(t) && t != DT_F8E8M0);
 }
 
 /* ---------------------------------------------------------------- f16 / bf16 */
@@ -362,6 +373,39 @@ uint16_t float_to_bf16(float f) {
     return (uint16_t)(x >> 16);
 }
 
+/* float4 e2m1 (unpacked, one code per byte): sign, 2 exponent bits, 1
+ * mantissa bit; no inf or NaN. */
+static float f4e2m1_to_float(uint8_t v) {
+    static const float mag[8] = {0.0f, 0.5f, 1.0f, 1.5f, 2.0f, 3.0f, 4.0f, 6.0f};
+    return (v & 8) ? -mag[v & 7] : mag[v & 7];
+}
+
+/* Round to nearest even, saturating; NaN becomes 8 (-0) like runtime/math.h. */
+static uint8_t float_to_f4e2m1(float x) {
+    if (x != x)
+        return 8;
+    uint8_t sign = signbit(x) ? 8 : 0;
+    float a = fabsf(x);
+    static const float mag[8] = {0.0f, 0.5f, 1.0f, 1.5f, 2.0f, 3.0f, 4.0f, 6.0f};
+    uint8_t best = 7;
+    for (uint8_t k = 0; k < 7; k++) {
+        float mid = 0.5f * (mag[k] + mag[k + 1]);
+        if (a < mid || (a == mid && !(k & 1))) {
+            best = k;
+            break;
+        }
+    }
+    return (uint8_t)(best | sign);
+}
+
+/* Wraps x to a `bits`-wide two's complement (sign) or unsigned integer. */
+static int64_t wrap_bits(double x, int bits, bool sign) {
+    int64_t v = x != x ? 0 : x >= 9.2e18 ? INT64_MAX : x <= -9.2e18 ? INT64_MIN : (int64_t)x;
+    int64_t m = ((int64_t)1 << bits) - 1, h = (int64_t)1 << (bits - 1);
+    v &= m;
+    return sign ? (v ^ h) - h : v;
+}
+
 double data_get_f64(DType t, const void *data, int64_t i) {
     switch (t) {
     case DT_F32: return ((const float *)data)[i];
@@ -376,6 +420,14 @@ double data_get_f64(DType t, const void *data, int64_t i) {
     case DT_I64: return (double)((const int64_t *)data)[i];
     case DT_U32: return ((const uint32_t *)data)[i];
     case DT_U64: return (double)((const uint64_t *)data)[i];
+    case DT_U4: case DT_U2: return ((const uint8_t *)data)[i];
+    case DT_I4: case DT_I2: return ((const int8_t *)data)[i];
+    case DT_F8E4M3FN: return dlcc_f8_decode(((const uint8_t *)data)[i], 0);
+    case DT_F8E4M3FNUZ: return dlcc_f8_decode(((const uint8_t *)data)[i], 1);
+    case DT_F8E5M2: return dlcc_f8_decode(((const uint8_t *)data)[i], 2);
+    case DT_F8E5M2FNUZ: return dlcc_f8_decode(((const uint8_t *)data)[i], 3);
+    case DT_F8E8M0: return dlcc_f8e8m0_decode(((const uint8_t *)data)[i]);
+    case DT_F4E2M1: return f4e2m1_to_float(((const uint8_t *)data)[i]);
     default: return 0;
     }
 }
@@ -409,6 +461,16 @@ void data_set_f64(DType t, void *data, int64_t i, double x) {
     case DT_I64: ((int64_t *)data)[i] = (int64_t)x; break;
     case DT_U32: ((uint32_t *)data)[i] = (uint32_t)x; break;
     case DT_U64: ((uint64_t *)data)[i] = (uint64_t)x; break;
+    case DT_U4: ((uint8_t *)data)[i] = (uint8_t)wrap_bits(x, 4, false); break;
+    case DT_I4: ((int8_t *)data)[i] = (int8_t)wrap_bits(x, 4, true); break;
+    case DT_U2: ((uint8_t *)data)[i] = (uint8_t)wrap_bits(x, 2, false); break;
+    case DT_I2: ((int8_t *)data)[i] = (int8_t)wrap_bits(x, 2, true); break;
+    case DT_F8E4M3FN: ((uint8_t *)data)[i] = dlcc_f8_encode((float)x, 0, 1); break;
+    case DT_F8E4M3FNUZ: ((uint8_t *)data)[i] = dlcc_f8_encode((float)x, 1, 1); break;
+    case DT_F8E5M2: ((uint8_t *)data)[i] = dlcc_f8_encode((float)x, 2, 1); break;
+    case DT_F8E5M2FNUZ: ((uint8_t *)data)[i] = dlcc_f8_encode((float)x, 3, 1); break;
+    case DT_F8E8M0: ((uint8_t *)data)[i] = dlcc_f8e8m0_encode((float)x); break;
+    case DT_F4E2M1: ((uint8_t *)data)[i] = float_to_f4e2m1((float)x); break;
     default: break;
     }
 }

@@ -67,6 +67,18 @@ bool shape_prelu(Node *n, Ctx *c) {
     int64_t dims[DLCC_MAX_RANK];
     if (!same_dtype(n, c, 0, 2))
         return false;
+    /* Before opset 7 a 1-D slope of C values is per channel (axis 1), not
+     * broadcast from the right: a constant slope is given the shape
+     * [C, 1, ...] that broadcasts that way (its bytes stay the same). */
+    if (n->opset < 7 && slope->rank == 1 && x->rank >= 3 && slope->dims[0] > 1 && slope->dims[0] == x->dims[1] &&
+        slope->kind != VK_INPUT && value_is_const(slope)) {
+        Value *s = n->in[1];
+        s->rank = x->rank - 1;
+        for (int i = 1; i < s->rank; i++) {
+            s->dims[i] = 1;
+            s->sym[i] = NULL;
+        }
+    }
     if (!broadcast_dims(x->rank, x->dims, slope->rank, slope->dims, &rank, dims) || rank != x->rank ||
         memcmp(dims, x->dims, sizeof(int64_t) * (size_t)rank))
         return node_error(c, n, "slope %s does not broadcast to X %s", value_type_str(c->arena, slope),
@@ -108,6 +120,9 @@ bool shape_cast(Node *n, Ctx *c) {
         return node_error(c, n, "unsupported target type %d", (int)to);
     if (x->dtype == DT_STRING || x->dtype == DT_C64 || x->dtype == DT_C128)
         return node_error(c, n, "unsupported source type %s", dtype_name(x->dtype));
+    const char *mode = attr_string(n, "round_mode", "up");
+    if (strcmp(mode, "up") && strcmp(mode, "down") && strcmp(mode, "nearest"))
+        return node_error(c, n, "round_mode must be \"up\", \"down\" or \"nearest\", not \"%s\"", mode);
     value_set_shape(n->out[0], to, x->rank, x->dims);
     return true;
 }

@@ -8,8 +8,8 @@
  * axis divided into ceil(len / block_size) blocks).  quant_layout() views
  * the data as [outer, len, inner] around the axis so that every case is one
  * index formula.  The output type of QuantizeLinear is output_dtype, else
- * the zero point's type, else uint8; DequantizeLinear produces the scale's
- * type.  The matrix products broadcast batch dimensions like MatMul and
+ * the zero point's type, else uint8 (integers down to int2/uint2, the float8
+ * types and float4e2m1); DequantizeLinear produces the scale's type.  The matrix products broadcast batch dimensions like MatMul and
  * produce int32 (MatMulInteger) or the output zero point's type.
  */
 #include "shape_misc.h"
@@ -43,6 +43,8 @@ void quant_int_range(DType t, int64_t *lo, int64_t *hi) {
     case DT_I32: *lo = INT32_MIN; *hi = INT32_MAX; break;
     case DT_U4: *lo = 0; *hi = 15; break;
     case DT_I4: *lo = -8; *hi = 7; break;
+    case DT_U2: *lo = 0; *hi = 3; break;
+    case DT_I2: *lo = -2; *hi = 1; break;
     default: *lo = 0; *hi = 0; break;
     }
 }
@@ -50,6 +52,7 @@ void quant_int_range(DType t, int64_t *lo, int64_t *hi) {
 bool quant_type_ok(DType t) {
     switch (t) {
     case DT_U8: case DT_I8: case DT_U16: case DT_I16: case DT_I32: case DT_U4: case DT_I4:
+    case DT_U2: case DT_I2: case DT_F4E2M1:
         return true;
     default:
         return quant_f8_kind(t) >= 0;

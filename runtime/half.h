@@ -7,7 +7,8 @@
  * F. Giesen's half_to_float / float_to_half_rtne (round to nearest even,
  * NaN stays NaN); bf16 rounds to nearest even; the float8 encoders round to
  * nearest even and saturate (ONNX Cast's default saturate=1), dlcc_f8_encode(x, kind, 0)
- * overflows to inf or NaN like ONNX saturate=0.  (The float8 names
+ * overflows to inf or NaN like ONNX saturate=0; float8e8m0 (a bare power
+ * of two) rounds its exponent up, down or to nearest.  (The float8 names
  * are _decode/_encode so they do not clash with runtime/math.h's Cast
  * helpers when both pieces are pasted.)
  */
@@ -140,3 +141,32 @@ DLCC_HALF_FN uint8_t dlcc_f8e4m3fn_encode(float x) { return dlcc_f8_encode(x, 0,
 DLCC_HALF_FN uint8_t dlcc_f8e4m3fnuz_encode(float x) { return dlcc_f8_encode(x, 1, 1); }
 DLCC_HALF_FN uint8_t dlcc_f8e5m2_encode(float x) { return dlcc_f8_encode(x, 2, 1); }
 DLCC_HALF_FN uint8_t dlcc_f8e5m2fnuz_encode(float x) { return dlcc_f8_encode(x, 3, 1); }
+
+/* ---- float8 e8m0 (the OCP MX scale type): code v is 2^(v - 127), no sign,
+ * no zero, 0xff is NaN.  Encoding ignores the sign and rounds the exponent:
+ * round_mode 0 "up" (ONNX's default: any mantissa bit rounds up), 1 "down"
+ * (truncate), 2 "nearest" (1.5 * 2^e and above round up).  Results above
+ * 2^127 and inf become 0xfe with saturate, NaN (0xff) without. */
+
+DLCC_HALF_FN float dlcc_f8e8m0_decode(uint8_t v) {
+    if (v == 0xffu)
+        return dlcc_bits_to_f32(0x7fc00000u);
+    return dlcc_bits_to_f32(v ? (uint32_t)v << 23 : 0x00400000u); /* 0: the f32 subnormal 2^-127 */
+}
+
+DLCC_HALF_FN uint8_t dlcc_e8m0_encode(float x, int round_mode, int saturate) {
+    uint32_t u = dlcc_f32_to_bits(x) & 0x7fffffffu, e = u >> 23, m = u & 0x7fffffu, up;
+    if (e == 0xffu)
+        return (uint8_t)(m || !saturate ? 0xffu : 0xfeu);
+    if (e == 0) { /* below 2^-126: compare with 2^-127 (m = 0x400000) */
+        up = round_mode == 0 ? m > 0x400000u : round_mode == 2 ? m >= 0x600000u : 0;
+        return (uint8_t)up;
+    }
+    up = round_mode == 0 ? m != 0 : round_mode == 2 ? m >= 0x400000u : 0;
+    e += up;
+    if (e == 0xffu)
+        return (uint8_t)(saturate ? 0xfeu : 0xffu);
+    return (uint8_t)e;
+}
+
+DLCC_HALF_FN uint8_t dlcc_f8e8m0_encode(float x) { return dlcc_e8m0_encode(x, 0, 1); }

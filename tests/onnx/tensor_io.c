@@ -2,12 +2,13 @@
  * tensor_io.c: TensorProto files in, dlcc storage layout out.
  *
  * A .pb file holds one TensorProto.  Its values live either in raw_data
- * (little-endian, packed two per byte for the 4-bit types) or in one of the
+ * (little-endian, packed two per byte for the 4-bit types and four per byte,
+ * low bits first, for the 2-bit ones) or in one of the
  * typed repeated fields (float_data, int32_data, ...), whose choice depends
  * on the dtype.  tio_read_pb decodes both into the layout that generated code
  * uses: every element at its natural width, bool as one byte, f16/bf16 as
- * their 16-bit patterns, float8 as bytes, and int4/uint4/float4 unpacked to
- * one element per byte.  tio_compare decodes every float type to double and
+ * their 16-bit patterns, float8 (e8m0 too) as bytes, and
+ * int4/uint4/float4/int2/uint2 unpacked to one element per byte.  tio_compare decodes every float type to double and
  * applies the ONNX backend-test style tolerance |got-want| <= atol+rtol*|want|.
  */
 #include "tensor_io.h"
@@ -24,7 +25,7 @@ enum {
     T_STR = 8, T_BOOL = 9, T_F16 = 10, T_F64 = 11, T_U32 = 12, T_U64 = 13,
     T_C64 = 14, T_C128 = 15, T_BF16 = 16, T_F8E4M3FN = 17, T_F8E4M3FNUZ = 18,
     T_F8E5M2 = 19, T_F8E5M2FNUZ = 20, T_U4 = 21, T_I4 = 22, T_F4E2M1 = 23,
-    T_F8E8M0 = 24
+    T_F8E8M0 = 24, T_U2 = 25, T_I2 = 26
 };
 
 size_t tio_dtype_size(int dtype)
@@ -35,7 +36,7 @@ size_t tio_dtype_size(int dtype)
     case T_U16: case T_I16: case T_F16: case T_BF16: return 2;
     case T_U8: case T_I8: case T_BOOL: case T_F8E4M3FN: case T_F8E4M3FNUZ:
     case T_F8E5M2: case T_F8E5M2FNUZ: case T_U4: case T_I4: case T_F4E2M1:
-    case T_F8E8M0:
+    case T_F8E8M0: case T_U2: case T_I2:
         return 1;
     default: return 0;
     }
@@ -46,7 +47,7 @@ const char *tio_dtype_name(int dtype)
     static const char *names[] = {
         "undefined", "f32", "u8", "i8", "u16", "i16", "i32", "i64", "string", "bool",
         "f16", "f64", "u32", "u64", "c64", "c128", "bf16", "f8e4m3fn", "f8e4m3fnuz",
-        "f8e5m2", "f8e5m2fnuz", "u4", "i4", "f4e2m1", "f8e8m0"
+        "f8e5m2", "f8e5m2fnuz", "u4", "i4", "f4e2m1", "f8e8m0", "u2", "i2"
     };
     if (dtype >= 0 && dtype < (int)(sizeof names / sizeof names[0]))
         return names[dtype];
@@ -68,20 +69,31 @@ void tio_free(TioTensor *t)
     t->data = NULL;
 }
 
-static int is_4bit(int dtype)
+/* Bits per element of the packed sub-byte types; 0 for the others. */
+static int sub_bits(int dtype)
 {
-    return dtype == T_U4 || dtype == T_I4 || dtype == T_F4E2M1;
+    if (dtype == T_U4 || dtype == T_I4 || dtype == T_F4E2M1)
+        return 4;
+    if (dtype == T_U2 || dtype == T_I2)
+        return 2;
+    return 0;
 }
 
-/* Stores nibble v (0..15) of element i, sign-extending int4. */
-static void put_nibble(TioTensor *t, size_t i, unsigned v)
+/* Stores the bits-wide code v of element i, sign-extending int4/int2. */
+static void put_sub(TioTensor *t, size_t i, unsigned v)
 {
     uint8_t *p = t->data;
-    if (t->dtype == T_I4)
-        p[i] = (uint8_t)(int8_t)((v & 8) ? (int)v - 16 : (int)v);
+    int bits = sub_bits(t->dtype);
+    unsigned mask = (1u << bits) - 1, sign = 1u << (bits - 1);
+    v &= mask;
+    if ((t->dtype == T_I4 || t->dtype == T_I2) && (v & sign))
+        p[i] = (uint8_t)(int8_t)((int)v - (int)(mask + 1));
     else
         p[i] = (uint8_t)v;
 }
+
+/* Element i of packed bytes (or int32 fields) src, for sub-byte dtype. */
+#define SUB_CODE(src, i, bits) ((unsigned)(src)[(i) / (8 / (bits))] >> ((bits) * ((i) % (8 / (bits)))))
 
 /* Stores integer v as element i of a tensor whose values come in int32_data. */
 static void put_int32_field(TioTensor *t, size_t i, int32_t v)
@@ -119,14 +131,16 @@ static int fill_from_fields(TioTensor *t, const Onnx__TensorProto *p, char *err,
         if (have == n)
             for (size_t i = 0; i < n; i++) ((uint32_t *)t->data)[i] = (uint32_t)p->uint64_data[i];
         break;
-    case T_U4: case T_I4: case T_F4E2M1:
+    case T_U4: case T_I4: case T_F4E2M1: case T_U2: case T_I2: {
+        size_t k = 8 / (size_t)sub_bits(t->dtype);
         have = p->n_int32_data;
-        if (have == (n + 1) / 2) {
+        if (have == (n + k - 1) / k) {
             for (size_t i = 0; i < n; i++)
-                put_nibble(t, i, ((unsigned)p->int32_data[i / 2] >> (4 * (i % 2))) & 15);
+                put_sub(t, i, SUB_CODE(p->int32_data, i, (size_t)sub_bits(t->dtype)));
             have = n;
         }
         break;
+    }
     default:
         have = p->n_int32_data;
         if (have == n)
@@ -195,15 +209,16 @@ int tio_read_pb(const char *path, TioTensor *t, char *err, size_t errlen)
         goto out;
     }
     if (p->has_raw_data) {
-        size_t need = is_4bit(t->dtype) ? (t->count + 1) / 2 : t->count * t->elem_size;
+        size_t k = sub_bits(t->dtype) ? 8 / (size_t)sub_bits(t->dtype) : 1;
+        size_t need = k > 1 ? (t->count + k - 1) / k : t->count * t->elem_size;
         if (p->raw_data.len != need) {
             snprintf(err, errlen, "%s: raw_data has %zu bytes, expected %zu", path,
                      p->raw_data.len, need);
             goto out;
         }
-        if (is_4bit(t->dtype)) {
+        if (k > 1) {
             for (size_t i = 0; i < t->count; i++)
-                put_nibble(t, i, (p->raw_data.data[i / 2] >> (4 * (i % 2))) & 15);
+                put_sub(t, i, SUB_CODE(p->raw_data.data, i, (size_t)sub_bits(t->dtype)));
         } else {
             memcpy(t->data, p->raw_data.data, need);
         }
@@ -266,14 +281,15 @@ static int is_float(int dtype)
            dtype == T_F8E8M0;
 }
 
-/* Narrow float types cannot meet rtol 1e-3: allow about two units in the last place. */
+/* Narrow float types cannot meet rtol 1e-3: allow about two units in the last
+ * place.  (e8m0 has none: its codes are powers of two, compared as given.) */
 static double dtype_min_rtol(int dtype)
 {
     switch (dtype) {
     case T_F16: return 2e-3;
     case T_BF16: return 1.6e-2;
     case T_F8E4M3FN: case T_F8E4M3FNUZ: return 0.25;
-    case T_F8E5M2: case T_F8E5M2FNUZ: case T_F4E2M1: case T_F8E8M0: return 0.5;
+    case T_F8E5M2: case T_F8E5M2FNUZ: case T_F4E2M1: return 0.5;
     default: return 0;
     }
 }
@@ -281,8 +297,8 @@ static double dtype_min_rtol(int dtype)
 static int64_t get_int(int dtype, const void *data, size_t i)
 {
     switch (dtype) {
-    case T_U8: case T_U4: return ((const uint8_t *)data)[i];
-    case T_I8: case T_I4: return ((const int8_t *)data)[i];
+    case T_U8: case T_U4: case T_U2: return ((const uint8_t *)data)[i];
+    case T_I8: case T_I4: case T_I2: return ((const int8_t *)data)[i];
     case T_BOOL: return ((const uint8_t *)data)[i] != 0;
     case T_U16: return ((const uint16_t *)data)[i];
     case T_I16: return ((const int16_t *)data)[i];
