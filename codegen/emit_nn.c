@@ -242,13 +242,73 @@ bool emit_logsoftmax(Emit *e) { return emit_softmax_common(e, true); }
 
 /* ---------------------------------------------------------------- BatchNormalization */
 
+/* Training mode (training_mode=1, or the extra outputs of opset < 14):
+ * normalise with the batch mean and biased batch variance of each channel,
+ * accumulated in double, as the ONNX reference does (np.var); outputs 1 and
+ * 2 are the running mean and variance, running * momentum + batch *
+ * (1 - momentum); the legacy outputs 3 and 4 get the batch mean and
+ * variance. */
+static bool emit_batchnorm_training(Emit *e) {
+    const Node *n = e->node;
+    const Value *x = n->in[0];
+    DType t = x->dtype;
+    Arena *ar = e->ctx->arena;
+    int64_t N = x->rank > 0 ? x->dims[0] : 1, C = x->rank > 1 ? x->dims[1] : 1;
+    int64_t S = nn_prod(x->dims, 2, x->rank);
+    double eps = attr_float(n, "epsilon", 1e-5), mom = attr_float(n, "momentum", 0.9);
+    emit_use_runtime(e, "nn");
+    const char *T = dtype_ctype_compute(t);
+    const char *idx = arena_printf(ar, "(i * %lld + c) * %lld + s", LL(C), LL(S));
+    const char *xv = emit_load(e, t, "x0", idx);
+    emitf(e, "    for (int64_t c = 0; c < %lld; c++) {\n", LL(C));
+    emitf(e, "        double sum = 0, sq = 0;\n");
+    emitf(e, "        for (int64_t i = 0; i < %lld; i++)\n", LL(N));
+    emitf(e, "            for (int64_t s = 0; s < %lld; s++)\n", LL(S));
+    emitf(e, "                sum += (double)%s;\n", xv);
+    emitf(e, "        const double mean = %s;\n", N * S > 0 ? arena_printf(ar, "sum / %lld.0", LL(N * S)) : "0.0");
+    emitf(e, "        for (int64_t i = 0; i < %lld; i++)\n", LL(N));
+    emitf(e, "            for (int64_t s = 0; s < %lld; s++) {\n", LL(S));
+    emitf(e, "                const double d = (double)%s - mean;\n", xv);
+    emitf(e, "                sq += d * d;\n");
+    emitf(e, "            }\n");
+    emitf(e, "        const double var = %s;\n", N * S > 0 ? arena_printf(ar, "sq / %lld.0", LL(N * S)) : "0.0");
+    emitf(e, "        const double a = (double)%s / sqrt(var + %.17g);\n", emit_load(e, n->in[1]->dtype, "x1", "c"),
+          eps);
+    emitf(e, "        const double b = (double)%s - mean * a;\n", emit_load(e, n->in[2]->dtype, "x2", "c"));
+    emitf(e, "        for (int64_t i = 0; i < %lld; i++)\n", LL(N));
+    emitf(e, "            for (int64_t s = 0; s < %lld; s++) {\n", LL(S));
+    e->indent = 4;
+    emit_store(e, t, "y0", idx, arena_printf(ar, "(%s)((double)%s * a + b)", T, xv));
+    e->indent = 1;
+    emitf(e, "            }\n");
+    const char *stat[4] = {"mean", "var", "mean", "var"};
+    for (int k = 1; k < n->n_out && k <= 4; k++) {
+        const Value *o = n->out[k];
+        if (!o)
+            continue;
+        const char *yk = arena_printf(ar, "y%d", k);
+        const char *val;
+        if (k <= 2)
+            val = arena_printf(ar, "(%s)((double)%s * %.17g + %s * %.17g)", dtype_ctype_compute(o->dtype),
+                               emit_load(e, n->in[2 + k]->dtype, arena_printf(ar, "x%d", 2 + k), "c"), mom,
+                               stat[k - 1], 1.0 - mom);
+        else
+            val = arena_printf(ar, "(%s)%s", dtype_ctype_compute(o->dtype), stat[k - 1]);
+        e->indent = 2;
+        emit_store(e, o->dtype, yk, "c", val);
+        e->indent = 1;
+    }
+    emitf(e, "    }\n");
+    return true;
+}
+
 bool emit_batchnorm(Emit *e) {
     const Node *n = e->node;
     const Value *x = n->in[0];
     DType t = x->dtype;
     Arena *ar = e->ctx->arena;
     if (attr_int(n, "training_mode", 0) != 0 || n->n_out > 1)
-        return emit_error(e, "training mode (batch statistics) is not supported yet");
+        return emit_batchnorm_training(e);
     int64_t N = x->rank > 0 ? x->dims[0] : 1, C = x->rank > 1 ? x->dims[1] : 1;
     int64_t S = nn_prod(x->dims, 2, x->rank);
     if (N * C * S == 0)

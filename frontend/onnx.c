@@ -9,7 +9,8 @@
  *
  *   1. graph inputs without an initializer become VK_INPUT values (graph
  *      order); dim_param gives a symbolic dim, a dim with neither value nor
- *      param gets a fresh symbol "unk__N";
+ *      param gets a fresh symbol "unk__N"; a subgraph input may leave its
+ *      type out, and gets it from its If/Loop/Scan node (ir/shape_control.c);
  *   2. initializers become VK_CONST values, or VK_PARAM for float tensors of
  *      the main graph when training (unless listed in --freeze);
  *   3. nodes are appended in order.  `Constant` nodes become VK_CONST values
@@ -455,8 +456,15 @@ static void load_node(Loader *L, Scope *s, const Onnx__NodeProto *np, int index)
         n->out = ARENA_ARRAY(a, Value *, n_out > 0 ? n_out : 1);
         n->n_attrs = (int)np->n_attribute;
         n->attrs = ARENA_ARRAY(a, Attr, n->n_attrs > 0 ? n->n_attrs : 1);
-        for (int i = 0; i < n->n_attrs; i++)
+        for (int i = 0; i < n->n_attrs; i++) {
             load_attr(L, s, loc, np->attribute[i], &n->attrs[i]);
+            /* ONNX's checker rejects an attribute the operator does not
+             * have; dlcc warns (and ignores it), so that a model from a
+             * lenient exporter still compiles.  In .dl it is an error. */
+            const char *msg = op_attr_check(a, op, n->attrs[i].name, n->attrs[i].kind);
+            if (msg)
+                diag_warning(L->c, loc, "%s", msg);
+        }
     }
     /* Outputs get values even when the node failed, so that later nodes
      * resolve and every unsupported operator is reported. */
@@ -487,6 +495,16 @@ static bool is_frozen(const Ctx *c, const char *name) {
 }
 
 static bool trainable_dtype(DType t) { return t == DT_F32 || t == DT_F64 || t == DT_F16 || t == DT_BF16; }
+
+/* A subgraph input may leave its type out (function bodies expanded into
+ * Loop/Scan bodies do), or give a tensor type without an element type. */
+static bool untyped_body_input(const Onnx__ValueInfoProto *vi) {
+    const Onnx__TypeProto *tp = vi->type;
+    if (!tp || tp->value_case == ONNX__TYPE_PROTO__VALUE__NOT_SET)
+        return true;
+    return tp->value_case == ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE &&
+           (!tp->tensor_type || !tp->tensor_type->has_elem_type || tp->tensor_type->elem_type == 0);
+}
 
 static Graph *load_graph(Loader *L, const Onnx__GraphProto *gp, Scope *parent, bool top) {
     Ctx *c = L->c;
@@ -525,6 +543,13 @@ static Graph *load_graph(Loader *L, const Onnx__GraphProto *gp, Scope *parent, b
         int rank = 0;
         int64_t dims[DLCC_MAX_RANK] = {0};
         const char *sym[DLCC_MAX_RANK] = {0};
+        if (!top && untyped_body_input(vi)) {
+            /* the If/Loop/Scan shape function gives it the type the node feeds it */
+            Value *v = graph_add_input(g, vi->name, DT_UNDEF, -1, NULL);
+            v->loc = loc;
+            scope_define(L, s, v, loc);
+            continue;
+        }
         if (!read_value_info(L, vi, top, &dt, &rank, dims, sym)) {
             define_placeholder(L, s, vi->name);
             continue;

@@ -27,5 +27,8 @@ typedef struct Einsum {
 /* Parses n's equation against its operands' shapes; reports errors with
  * node_error when c is non-NULL. */
 bool einsum_parse(const Node *n, Einsum *es, Ctx *c);
+/* The node's equation without white space, in buf (cap bytes, truncated);
+ * NULL when the attribute is missing. */
+const char *einsum_equation(const Node *n, char *buf, size_t cap);
 
 #endif

@@ -224,10 +224,22 @@ void graph_count_uses(Graph *g) {
 }
 
 void graph_replace_uses(Graph *g, Value *from, Value *to) {
-    for (int i = 0; i < g->n_nodes; i++)
-        for (int j = 0; j < g->nodes[i]->n_in; j++)
-            if (g->nodes[i]->in[j] == from)
-                g->nodes[i]->in[j] = to;
+    for (int i = 0; i < g->n_nodes; i++) {
+        Node *n = g->nodes[i];
+        for (int j = 0; j < n->n_in; j++)
+            if (n->in[j] == from)
+                n->in[j] = to;
+        /* bodies of If/Loop/Scan read outer values directly until
+         * pass_capture turns those reads into inputs */
+        for (int k = 0; k < n->n_attrs; k++) {
+            const Attr *a = &n->attrs[k];
+            if (a->kind == AT_GRAPH && a->g)
+                graph_replace_uses(a->g, from, to);
+            for (int b = 0; a->kind == AT_GRAPHS && b < a->n; b++)
+                if (a->gs[b])
+                    graph_replace_uses(a->gs[b], from, to);
+        }
+    }
     for (int i = 0; i < g->n_outputs; i++)
         if (g->outputs[i] == from)
             g->outputs[i] = to;

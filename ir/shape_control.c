@@ -143,7 +143,8 @@ bool shape_loop(Node *n, Ctx *c) {
     if (K > 0) {
         if (!m || !m->data || !fold_value_is_const(m, c))
             return node_error(c, n,
-                              "scan outputs need a trip count M known at compile time (their length), but M is %s",
+                              "scan outputs need a trip count M known at compile time (their length: M must be a "
+                              "compile-time constant), but M is %s",
                               m ? "computed at run time" : "not given");
         int64_t trips = data_get_i64(m->dtype, m->data, 0);
         if (trips < 0)

@@ -55,17 +55,25 @@ static int einsum_term(const char *s, size_t len, int rank, int n_ell_out, int *
 
 #define EIN_FAIL(...) (c ? node_error(c, n, __VA_ARGS__) : false)
 
+const char *einsum_equation(const Node *n, char *buf, size_t cap) {
+    const char *eq0 = attr_string(n, "equation", NULL);
+    if (!eq0 || cap == 0)
+        return NULL;
+    size_t m = 0;
+    for (const char *p = eq0; *p && m + 1 < cap; p++)
+        if (!isspace((unsigned char)*p))
+            buf[m++] = *p;
+    buf[m] = 0;
+    return buf;
+}
+
 bool einsum_parse(const Node *n, Einsum *es, Ctx *c) {
     memset(es, 0, sizeof *es);
-    const char *eq0 = attr_string(n, "equation", NULL);
-    if (!eq0)
-        return EIN_FAIL("missing attribute 'equation'");
     char eq[512];
-    size_t m = 0;
-    for (const char *p = eq0; *p && m + 1 < sizeof eq; p++)
-        if (!isspace((unsigned char)*p))
-            eq[m++] = *p;
-    eq[m] = 0;
+    if (!einsum_equation(n, eq, sizeof eq))
+        return EIN_FAIL("missing attribute 'equation'");
+    const char *eq0 = attr_string(n, "equation", ""); /* as written, for messages */
+    size_t m = strlen(eq);
     const char *arrow = strstr(eq, "->");
     size_t lhs_len = arrow ? (size_t)(arrow - eq) : m;
     if (n->n_in > EINSUM_MAX_OPS)

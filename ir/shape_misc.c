@@ -227,6 +227,13 @@ bool resize_plan(const Node *n, Arena *arena, ResizePlan *p, Ctx *c) {
             return c ? node_error(c, n, "negative output size") : false;
         p->out_dims[i] = out[i];
     }
+    static const char *const ctms[] = {"half_pixel", "pytorch_half_pixel", "align_corners", "asymmetric",
+                                       "tf_crop_and_resize", "half_pixel_symmetric", "tf_half_pixel_for_nn"};
+    bool known = false;
+    for (size_t i = 0; i < sizeof ctms / sizeof *ctms; i++)
+        known |= !strcmp(ctm, ctms[i]);
+    if (!known)
+        return c ? node_error(c, n, "unsupported coordinate_transformation_mode '%s'", ctm) : false;
     if (!arena)
         return true;
 
@@ -263,6 +270,8 @@ bool resize_plan(const Node *n, Arena *arena, ResizePlan *p, Ctx *c) {
                 xi = ow == 1 ? -0.5 : (xo + 0.5) / scale - 0.5;
             else if (!strcmp(ctm, "half_pixel"))
                 xi = (xo + 0.5) / scale - 0.5;
+            else if (!strcmp(ctm, "tf_half_pixel_for_nn")) /* opset 11-12 only */
+                xi = (xo + 0.5) / scale;
             else if (!strcmp(ctm, "half_pixel_symmetric")) {
                 double adj = (double)on / ow, center = (double)in / 2;
                 xi = center * (1 - adj) + (xo + 0.5) / scale - 0.5;

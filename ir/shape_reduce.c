@@ -15,7 +15,7 @@ bool reduce_resolve_axes(const Node *n, Ctx *c, bool *reduced) {
     if (n->n_in > 1 && n->in[1]) {
         const Value *a = n->in[1];
         if (!value_is_const(a) || !a->data)
-            return node_error(c, n, "axes must be a constant");
+            return node_error(c, n, "axes (input 1) must be a compile-time constant");
         k = (int)value_numel(a);
         if (k > DLCC_MAX_RANK)
             return node_error(c, n, "too many axes");

@@ -48,7 +48,7 @@ bool shape_affinegrid(Node *n, Ctx *c) {
     int64_t sz[8];
     int k = spatial_const_ints(n, 1, sz, 8);
     if (k < 0)
-        return node_error(c, n, "the size input must be a constant");
+        return node_error(c, n, "size (input 1) must be a compile-time constant");
     if ((k != 4 && k != 5) || th->rank != 3 || th->dims[0] != sz[0] || th->dims[1] != k - 2 || th->dims[2] != k - 1)
         return node_error(c, n, "theta %s does not fit size of %d elements", value_type_str(c->arena, th), k);
     int64_t d[DLCC_MAX_RANK];
@@ -64,7 +64,7 @@ bool spatial_col2im_geom(const Node *n, Col2ImGeom *g, Ctx *c) {
     memset(g, 0, sizeof *g);
     int a = spatial_const_ints(n, 1, g->img, DLCC_MAX_RANK), b = spatial_const_ints(n, 2, g->blk, DLCC_MAX_RANK);
     if (a < 0 || b < 0)
-        return c ? node_error(c, n, "image_shape and block_shape must be constant") : false;
+        return c ? node_error(c, n, "image_shape (input 1) and block_shape (input 2) must be compile-time constants") : false;
     if (a != b || a < 1 || a > DLCC_MAX_RANK - 2)
         return c ? node_error(c, n, "image_shape and block_shape differ in length") : false;
     g->nsp = a;

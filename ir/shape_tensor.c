@@ -24,6 +24,16 @@ static int const_ints(const Node *n, int i, int64_t *out, int max) {
     return (int)cnt;
 }
 
+/* The error for a shape-giving input i that const_ints could not read:
+ * not a compile-time constant, or longer than max entries. */
+static bool const_error(const Node *n, Ctx *c, int i, const char *what, int max) {
+    const Value *v = i < n->n_in ? n->in[i] : NULL;
+    if (v && value_is_const(v) && v->data && value_numel(v) > max)
+        return node_error(c, n, "%s (input %d) has %lld entries, more than the supported %d", what, i,
+                          (long long)value_numel(v), max);
+    return node_error(c, n, "%s (input %d) must be a compile-time constant", what, i);
+}
+
 static int64_t prod(const int64_t *d, int from, int to) {
     int64_t p = 1;
     for (int i = from; i < to; i++)
@@ -90,7 +100,7 @@ bool shape_reshape(Node *n, Ctx *c) {
     int64_t s[DLCC_MAX_RANK + 1];
     int r = const_ints(n, 1, s, DLCC_MAX_RANK + 1);
     if (r < 0)
-        return node_error(c, n, "the shape input must be a constant of rank <= %d", DLCC_MAX_RANK);
+        return const_error(n, c, 1, "the shape", DLCC_MAX_RANK);
     if (!check_rank(n, c, r))
         return false;
     bool allowzero = attr_int(n, "allowzero", 0) != 0;
@@ -139,7 +149,7 @@ bool shape_squeeze(Node *n, Ctx *c) {
     int64_t axes[DLCC_MAX_RANK * 2];
     int k = squeeze_axes(n, axes);
     if (k < 0)
-        return node_error(c, n, "axes must be a constant");
+        return const_error(n, c, 1, "axes", DLCC_MAX_RANK * 2);
     bool drop[DLCC_MAX_RANK] = {false};
     for (int i = 0; i < k; i++) {
         int a = norm_axis(axes[i], x->rank);
@@ -160,8 +170,10 @@ bool shape_unsqueeze(Node *n, Ctx *c) {
     const Value *x = n->in[0];
     int64_t axes[DLCC_MAX_RANK * 2];
     int k = squeeze_axes(n, axes);
-    if (k <= 0)
-        return node_error(c, n, "axes must be a non-empty constant");
+    if (k < 0)
+        return const_error(n, c, 1, "axes", DLCC_MAX_RANK * 2);
+    if (k == 0)
+        return node_error(c, n, "axes must not be empty");
     int r = x->rank + k;
     if (!check_rank(n, c, r))
         return false;
@@ -256,7 +268,7 @@ bool shape_expand(Node *n, Ctx *c) {
     int64_t s[DLCC_MAX_RANK], d[DLCC_MAX_RANK];
     int r = const_ints(n, 1, s, DLCC_MAX_RANK), rank;
     if (r < 0)
-        return node_error(c, n, "the shape input must be a constant of rank <= %d", DLCC_MAX_RANK);
+        return const_error(n, c, 1, "the shape", DLCC_MAX_RANK);
     if (!broadcast_dims(x->rank, x->dims, r, s, &rank, d))
         return node_error(c, n, "%s does not broadcast to the requested shape", value_type_str(c->arena, x));
     value_set_shape(n->out[0], x->dtype, rank, d);
@@ -267,8 +279,10 @@ bool shape_tile(Node *n, Ctx *c) {
     const Value *x = n->in[0];
     int64_t rep[DLCC_MAX_RANK], d[DLCC_MAX_RANK];
     int r = const_ints(n, 1, rep, DLCC_MAX_RANK);
+    if (r < 0)
+        return const_error(n, c, 1, "repeats", DLCC_MAX_RANK);
     if (r != x->rank)
-        return node_error(c, n, "repeats must be a constant with one entry per dimension");
+        return node_error(c, n, "repeats has %d entries for rank %d", r, x->rank);
     for (int i = 0; i < r; i++) {
         if (rep[i] < 0)
             return node_error(c, n, "negative repeat");
@@ -290,12 +304,16 @@ bool slice_resolve(const Node *n, Ctx *c, int64_t *start, int64_t *step, int64_t
         k = const_ints(n, 1, starts, DLCC_MAX_RANK);
         ke = const_ints(n, 2, ends, DLCC_MAX_RANK);
         if (n->n_in > 3 && n->in[3] && (ka = const_ints(n, 3, axes, DLCC_MAX_RANK)) < 0)
-            return node_error(c, n, "axes must be a constant");
+            return const_error(n, c, 3, "axes", DLCC_MAX_RANK);
         if (n->n_in > 4 && n->in[4] && (ks = const_ints(n, 4, steps, DLCC_MAX_RANK)) < 0)
-            return node_error(c, n, "steps must be a constant");
+            return const_error(n, c, 4, "steps", DLCC_MAX_RANK);
+        if (k < 0)
+            return const_error(n, c, 1, "starts", DLCC_MAX_RANK);
+        if (ke < 0)
+            return const_error(n, c, 2, "ends", DLCC_MAX_RANK);
     }
     if (k < 0 || ke != k)
-        return node_error(c, n, "starts and ends must be constants of the same length");
+        return node_error(c, n, "starts and ends must have the same length");
     if (ka >= 0 && ka != k)
         return node_error(c, n, "axes has %d entries, starts %d", ka, k);
     if (ks >= 0 && ks != k)
@@ -352,7 +370,7 @@ bool shape_split(Node *n, Ctx *c) {
     int k;
     if (n->n_in > 1 && n->in[1]) {
         if ((k = const_ints(n, 1, split, 64)) < 0)
-            return node_error(c, n, "split must be a constant");
+            return const_error(n, c, 1, "split", 64);
     } else {
         k = attr_ints(n, "split", split, 64);
     }
@@ -445,16 +463,18 @@ bool pad_resolve(const Node *n, Ctx *c, int64_t *pads) {
             k = attr_ints(n, "paddings", p, 2 * DLCC_MAX_RANK);
     } else {
         k = const_ints(n, 1, p, 2 * DLCC_MAX_RANK);
+        if (k < 0)
+            return const_error(n, c, 1, "pads", 2 * DLCC_MAX_RANK);
     }
     if (k < 0)
-        return node_error(c, n, "pads must be a constant");
+        return node_error(c, n, "missing pads attribute");
     int na = r;
     for (int i = 0; i < r; i++)
         axes[i] = i;
     if (n->n_in > 3 && n->in[3]) {
         na = const_ints(n, 3, axes, DLCC_MAX_RANK);
         if (na < 0)
-            return node_error(c, n, "axes must be a constant");
+            return const_error(n, c, 3, "axes", DLCC_MAX_RANK);
     }
     if (k != 2 * na)
         return node_error(c, n, "%d pads for %d axes", k, na);
@@ -493,7 +513,7 @@ bool shape_constant_of_shape(Node *n, Ctx *c) {
     int64_t s[DLCC_MAX_RANK];
     int r = const_ints(n, 0, s, DLCC_MAX_RANK);
     if (r < 0)
-        return node_error(c, n, "the shape input must be a constant of rank <= %d", DLCC_MAX_RANK);
+        return const_error(n, c, 0, "the shape", DLCC_MAX_RANK);
     const Attr *a = node_attr(n, "value");
     DType dt = a && a->kind == AT_TENSOR && a->t ? a->t->dtype : DT_F32;
     for (int i = 0; i < r; i++)
@@ -506,7 +526,8 @@ bool shape_constant_of_shape(Node *n, Ctx *c) {
 bool shape_range(Node *n, Ctx *c) {
     for (int i = 0; i < 3; i++)
         if (!value_is_const(n->in[i]) || !n->in[i]->data || value_numel(n->in[i]) != 1)
-            return node_error(c, n, "start, limit and delta must be constant scalars");
+            return node_error(c, n, "%s (input %d) must be a compile-time constant scalar",
+                              i == 0 ? "start" : i == 1 ? "limit" : "delta", i);
     DType t = n->in[0]->dtype;
     double s = data_get_f64(t, n->in[0]->data, 0), l = data_get_f64(t, n->in[1]->data, 0),
            dl = data_get_f64(t, n->in[2]->data, 0);
@@ -530,7 +551,7 @@ bool shape_range(Node *n, Ctx *c) {
 bool shape_onehot(Node *n, Ctx *c) {
     const Value *idx = n->in[0];
     if (!value_is_const(n->in[1]) || !n->in[1]->data || value_numel(n->in[1]) != 1)
-        return node_error(c, n, "depth must be a constant scalar");
+        return node_error(c, n, "depth (input 1) must be a compile-time constant scalar");
     int64_t depth = (int64_t)data_get_f64(n->in[1]->dtype, n->in[1]->data, 0);
     int r = idx->rank + 1;
     if (!check_rank(n, c, r))
@@ -583,7 +604,7 @@ bool shape_eyelike(Node *n, Ctx *c) {
 bool shape_compress(Node *n, Ctx *c) {
     const Value *x = n->in[0], *cond = n->in[1];
     if (!value_is_const(cond) || !cond->data)
-        return node_error(c, n, "the condition must be a constant (data-dependent shape)");
+        return node_error(c, n, "condition (input 1) must be a compile-time constant (data-dependent output shape)");
     const Attr *aa = node_attr(n, "axis");
     int64_t len = aa ? x->dims[norm_axis(aa->i, x->rank) < 0 ? 0 : norm_axis(aa->i, x->rank)] : value_numel(x);
     if (aa && norm_axis(aa->i, x->rank) < 0)
@@ -605,7 +626,7 @@ bool shape_compress(Node *n, Ctx *c) {
 bool shape_nonzero(Node *n, Ctx *c) {
     const Value *x = n->in[0];
     if (!value_is_const(x) || !x->data)
-        return node_error(c, n, "the input must be a constant (data-dependent shape)");
+        return node_error(c, n, "X (input 0) must be a compile-time constant (data-dependent output shape)");
     int64_t total = value_numel(x), cnt = 0;
     for (int64_t i = 0; i < total; i++)
         cnt += data_get_f64(x->dtype, x->data, i) != 0;

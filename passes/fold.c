@@ -245,6 +245,33 @@ static bool eval_concat(Fold *f) {
     return true;
 }
 
+/* Split: the outputs' shapes (from shape_split) give each piece's length. */
+static bool eval_split(Fold *f) {
+    const Value *x = f->n->in[0];
+    int axis = norm_axis(attr_int(f->n, "axis", 0), x->rank);
+    if (axis < 0)
+        return false;
+    size_t es = dtype_size(x->dtype);
+    int64_t outer = prod(x->dims, 0, axis), inner = prod(x->dims, axis + 1, x->rank), off = 0;
+    for (int i = 0; i < f->n->n_out; i++) {
+        const Value *y = f->n->out[i];
+        if (y->rank != x->rank || y->dtype != x->dtype)
+            return false;
+        off += y->dims[axis];
+    }
+    if (off != x->dims[axis])
+        return false;
+    off = 0;
+    for (int i = 0; i < f->n->n_out; i++) {
+        size_t chunk = (size_t)(f->n->out[i]->dims[axis] * inner) * es;
+        for (int64_t o = 0; o < outer; o++)
+            memcpy((char *)f->out[i] + (size_t)o * chunk,
+                   (const char *)x->data + ((size_t)(o * x->dims[axis] + off) * (size_t)inner) * es, chunk);
+        off += f->n->out[i]->dims[axis];
+    }
+    return true;
+}
+
 static bool eval_slice(Fold *f) {
     const Node *n = f->n;
     const Value *x = n->in[0], *y = n->out[0];
@@ -622,6 +649,7 @@ static const Evaluator evaluators[] = {
     {"Flatten", eval_copy, false},
     {"Identity", eval_copy, false},
     {"Concat", eval_concat, false},
+    {"Split", eval_split, false},
     {"Slice", eval_slice, false},
     {"Cast", eval_cast, false},
     {"Add", eval_add, false},

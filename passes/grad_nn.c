@@ -6,7 +6,8 @@
  * operands for the 2-D case, Transpose + MatMul (then SumTo over broadcast
  * batch dimensions) otherwise; 1-D operands are viewed as a row or column
  * matrix.  Softmax, LogSoftmax and the two ONNX losses use dedicated dlcc
- * helper kernels (ir/ops_grad.def).
+ * helper kernels (ir/ops_grad.def; the class weights' gradient of the
+ * losses: ir/ops_grad_extra.def).
  */
 #include "passes.h"
 
@@ -141,16 +142,40 @@ bool grad_softmax(GradCtx *gc) {
     return true;
 }
 
+/* The two ONNX losses: dlcc.SoftmaxCrossEntropyLossGrad /
+ * NegativeLogLikelihoodLossGrad give the scores' gradient (class weights,
+ * ignore_index and the reduction included); dlcc.ClassLossWeightGrad the
+ * class weights' gradient when they are trainable; the log_prob output of
+ * SoftmaxCrossEntropyLoss (LogSoftmax over axis 1) goes back through
+ * SoftmaxGrad. */
 static bool loss_grad(GradCtx *gc, OpKind op) {
     Node *n = gc->node;
-    if (n->n_out > 1 && gc->dy[1])
-        return node_error(gc->c, n, "the gradient of the log_prob output is not supported");
-    if (grad_wants(gc, 2))
-        return node_error(gc->c, n, "the gradient with respect to the class weights is not supported");
-    if (!grad_wants(gc, 0) || !gc->dy[0])
+    Value *w = n->n_in > 2 ? n->in[2] : NULL;
+    if (grad_wants(gc, 2) && gc->dy[0]) {
+        Value *in[4] = {gc->dy[0], n->in[0], n->in[1], w};
+        Node *d = grad_node(gc, OP_CLASSLOSSWEIGHTGRAD, in, 4, 1);
+        for (int i = 0; i < n->n_attrs; i++)
+            *node_set_attr(gc->g, d, n->attrs[i].name, n->attrs[i].kind) = n->attrs[i];
+        node_set_attr_int(gc->g, d, "softmax", op == OP_SCELOSSGRAD);
+        if (!grad_infer(gc, d))
+            return false;
+        grad_add(gc, 2, d->out[0]);
+    }
+    if (!grad_wants(gc, 0))
         return true;
-    Value *in[4] = {gc->dy[0], n->in[0], n->in[1], n->n_in > 2 ? n->in[2] : NULL};
-    Node *d = grad_node(gc, op, in, n->n_in > 2 && n->in[2] ? 4 : 3, 1);
+    if (n->n_out > 1 && gc->dy[1]) {
+        Value *in[2] = {gc->dy[1], n->out[1]};
+        Node *d = grad_node(gc, OP_SOFTMAXGRAD, in, 2, 1);
+        node_set_attr_int(gc->g, d, "axis", 1);
+        node_set_attr_int(gc->g, d, "log", 1);
+        if (!grad_infer(gc, d))
+            return false;
+        grad_add(gc, 0, d->out[0]);
+    }
+    if (!gc->dy[0])
+        return true;
+    Value *in[4] = {gc->dy[0], n->in[0], n->in[1], w};
+    Node *d = grad_node(gc, op, in, w ? 4 : 3, 1);
     d->attrs = n->attrs;
     d->n_attrs = n->n_attrs;
     if (!grad_infer(gc, d))

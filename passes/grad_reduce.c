@@ -5,6 +5,10 @@
  * reduced axes were dropped), then broadcast back over the reduced axes
  * with dlcc.ExpandTo, scaled by 1/count for ReduceMean.  Reductions with a
  * nonlinear finalisation multiply by their local derivative afterwards.
+ * ReduceMax / ReduceMin split dy evenly among tied extrema (torch.amax);
+ * ReduceProd multiplies by the product of the other elements, counting
+ * zeros so that no 0 / 0 arises (both from plain ops: Equal, Cast, Where,
+ * ReduceSum / ReduceProd with keepdims, broadcasting Mul / Div).
  */
 #include "passes.h"
 
@@ -114,20 +118,88 @@ bool grad_reduce_nonlinear(GradCtx *gc) {
     return true;
 }
 
-/* ReduceMax / ReduceMin: dy goes to every element equal to the result
- * (ties each get all of dy, as the subgradient torch.amax splits evenly;
- * with distinct values both agree). */
+/* v reduced with op (ReduceSum or ReduceProd) over the axes the forward
+ * reduction reduces, keepdims: shaped like the keepdims output.  Axes of
+ * size 1 need no reduction; with none left, v itself. */
+static Value *reduce_keep(GradCtx *gc, OpKind op, Value *v) {
+    Value kd;
+    if (!v || !reduce_keep_shape(gc, &kd))
+        return NULL;
+    int64_t axes[DLCC_MAX_RANK];
+    int na = 0;
+    for (int i = 0; i < kd.rank; i++)
+        if (kd.dims[i] == 1 && v->dims[i] != 1)
+            axes[na++] = i;
+    if (!na)
+        return v;
+    Value *in[2] = {v, graph_const_i64s(gc->g, axes, na)};
+    Node *r = grad_node(gc, op, in, 2, 1);
+    r->opset = op == OP_REDUCESUM ? 13 : 18;
+    node_set_attr_int(gc->g, r, "keepdims", 1);
+    return grad_infer(gc, r) ? r->out[0] : NULL;
+}
+
+static Value *cast_to(GradCtx *gc, Value *v, DType dt) {
+    if (!v)
+        return NULL;
+    Node *n = grad_node(gc, OP_CAST, &v, 1, 1);
+    node_set_attr_int(gc->g, n, "to", dt);
+    return grad_infer(gc, n) ? n->out[0] : NULL;
+}
+
+static Value *where_of(GradCtx *gc, Value *cond, Value *a, Value *b) {
+    if (!cond || !a || !b)
+        return NULL;
+    Value *in[3] = {cond, a, b};
+    Node *w = grad_node(gc, OP_WHERE, in, 3, 1);
+    return grad_infer(gc, w) ? w->out[0] : NULL;
+}
+
+/* ReduceMax / ReduceMin: dy is shared evenly by the elements equal to the
+ * result, as torch.amax / amin do: dx = [x == y] dy / count(x == y). */
 bool grad_reduce_minmax(GradCtx *gc) {
     Node *n = gc->node;
     Value *x = n->in[0];
-    Value *ye = reduce_spread_value(gc, n->out[0]), *de = reduce_spread(gc, 1.0);
-    if (!ye || !de)
+    if (!grad_wants(gc, 0))
+        return true;
+    Value kd;
+    if (!reduce_keep_shape(gc, &kd))
         return false;
-    Value *eq = grad_op(gc, OP_EQUAL, x, ye);
-    Value *in[3] = {eq, de, grad_const(gc, de->dtype, 0.0)};
-    Node *w = grad_node(gc, OP_WHERE, in, 3, 1);
-    if (!eq || !grad_infer(gc, w))
+    Value *yk = grad_reshape_to(gc, n->out[0], &kd), *dk = grad_reshape_to(gc, gc->dy[0], &kd);
+    Value *eqf = cast_to(gc, grad_op(gc, OP_EQUAL, x, yk), x->dtype);
+    Value *cnt = reduce_keep(gc, OP_REDUCESUM, eqf);
+    Value *d = grad_op(gc, OP_MUL, eqf, grad_op(gc, OP_DIV, dk, cnt));
+    if (!d)
         return false;
-    grad_add(gc, 0, w->out[0]);
+    grad_add(gc, 0, d);
+    return true;
+}
+
+/* ReduceProd: each element gets dy times the product of the other elements
+ * of its group.  With z the group's zero count and p the product of its
+ * nonzero elements, that is p / x where the other elements hold no zero
+ * (z == [x == 0]; x taken as 1 where it is 0), and 0 elsewhere: exact with
+ * zeros, never 0 / 0. */
+bool grad_reduce_prod(GradCtx *gc) {
+    Node *n = gc->node;
+    Value *x = n->in[0];
+    if (!grad_wants(gc, 0))
+        return true;
+    DType dt = x->dtype;
+    Value kd;
+    if (!reduce_keep_shape(gc, &kd))
+        return false;
+    Value *dk = grad_reshape_to(gc, gc->dy[0], &kd);
+    Value *zero = grad_const(gc, dt, 0.0), *one = grad_const(gc, dt, 1.0);
+    Value *isz = grad_op(gc, OP_EQUAL, x, zero);
+    Value *zf = cast_to(gc, isz, dt);
+    Value *xnz = where_of(gc, isz, one, x);
+    Value *cnt = reduce_keep(gc, OP_REDUCESUM, zf);
+    Value *p = reduce_keep(gc, OP_REDUCEPROD, xnz);
+    Value *others = grad_op(gc, OP_DIV, grad_op(gc, OP_MUL, dk, p), xnz);
+    Value *d = where_of(gc, grad_op(gc, OP_EQUAL, zf, cnt), others, zero);
+    if (!d)
+        return false;
+    grad_add(gc, 0, d);
     return true;
 }

@@ -25,6 +25,22 @@ static bool check_arity(const Node *n, Ctx *c, int have, int lo, int hi, const c
     return node_error(c, n, "expects %d to %d %ss, got %d", lo, hi, what, have);
 }
 
+/* Inputs below min_in are required, except in the backward kernels of the
+ * recurrent ops: they take the forward op's optional inputs (B,
+ * sequence_lens, initial states, P) and the output gradients in place, so
+ * only X, W, R and the saved steps S must be there. */
+static bool input_required(const Node *n, const OpInfo *info, int i) {
+    switch (n->op) {
+    case OP_RNNGRAD:
+    case OP_GRUGRAD:
+        return i <= 2 || i == 6;
+    case OP_LSTMGRAD:
+        return i <= 2 || i == 8;
+    default:
+        return i < info->min_in;
+    }
+}
+
 static bool shape_node(Graph *g, Node *n, Ctx *c) {
     if (n->op <= OP_INVALID || n->op >= OP_COUNT)
         return diag_error(c, n->loc, "internal error: node '%s' has no operator", n->name ? n->name : "?");
@@ -35,7 +51,7 @@ static bool shape_node(Graph *g, Node *n, Ctx *c) {
     for (int i = 0; i < n->n_in; i++) {
         const Value *x = n->in[i];
         if (!x) {
-            if (i < info->min_in)
+            if (input_required(n, info, i))
                 return node_error(c, n, "input %d is required", i);
             continue;
         }

@@ -6,6 +6,10 @@
  * nodes read values of enclosing graphs directly.  To compile a body like
  * any other graph, three steps make it self-contained and static:
  *
+ *   0. pass_capture first unrolls, in each graph, the Loops whose body
+ *      reads the iteration number and that run a small constant number of
+ *      times to the end (see "unrolling" below): such a body may have no
+ *      single static typing (a Slice at [i, i + 1)).
  *   1. pass_capture (before shape inference), top-down: every value of an
  *      enclosing graph that a body (or a body nested in it) reads becomes a
  *      "captured" input.  The node gets the outer value as an extra input,
@@ -150,7 +154,179 @@ static void replace_in_tree(Graph *t, Value *from, Value *to) {
     }
 }
 
+/* ---------------------------------------------------------------- unrolling */
+
+/* A Loop body whose shapes depend on the iteration number (a Slice at
+ * [i, i + 1), say) has no single static typing.  When the trip count M is a
+ * small constant, the loop runs to the end (cond is a constant true and the
+ * body passes its condition through unchanged) and the body reads the
+ * iteration number, the Loop is replaced, before capture and shape
+ * inference, by M copies of its body in which the iteration number is a
+ * constant; the copies' loop-carried values chain, and each scan output is
+ * the Concat of the M per-iteration values, each Unsqueezed on axis 0. */
+#define UNROLL_MAX_TRIPS 64
+#define UNROLL_MAX_NODES 512
+
+static const Value *through_identity(const Value *v) {
+    while (v && v->kind == VK_NODE && v->def && v->def->op == OP_IDENTITY && v->def->n_in == 1)
+        v = v->def->in[0];
+    return v;
+}
+
+static bool const_scalar(const Value *v) { return v && v->kind == VK_CONST && v->data && value_numel(v) == 1; }
+
+static Graph *loop_unrollable(const Node *n, int64_t *trips) {
+    const Attr *a = node_attr(n, "body");
+    if (n->op != OP_LOOP || node_attr(n, CAPTURED_ATTR) || !a || a->kind != AT_GRAPH || !a->g || n->n_in < 1)
+        return NULL;
+    Graph *b = a->g;
+    const Value *m = n->in[0], *cond = n->n_in > 1 ? n->in[1] : NULL;
+    if (!const_scalar(m) || !dtype_is_int(m->dtype))
+        return NULL;
+    if (cond && (!const_scalar(cond) || data_get_f64(cond->dtype, cond->data, 0) == 0))
+        return NULL;
+    int N = n->n_in > 2 ? n->n_in - 2 : 0, K = b->n_outputs - 1 - N;
+    if (b->n_inputs != 2 + N || K < 0 || n->n_out != N + K)
+        return NULL;
+    for (int k = 0; k < N; k++)
+        if (!n->in[2 + k])
+            return NULL;
+    int64_t t = data_get_i64(m->dtype, m->data, 0);
+    if (t < 1 || t > UNROLL_MAX_TRIPS || t * b->n_nodes > UNROLL_MAX_NODES)
+        return NULL;
+    if (through_identity(b->outputs[0]) != b->inputs[1])
+        return NULL;
+    bool reads_iter = false;
+    for (int i = 0; i < b->n_nodes; i++) {
+        const Node *x = b->nodes[i];
+        if (node_has_subgraphs(x))
+            return NULL;
+        for (int j = 0; j < x->n_in; j++)
+            reads_iter = reads_iter || x->in[j] == b->inputs[0];
+    }
+    if (!reads_iter)
+        return NULL;
+    *trips = t;
+    return b;
+}
+
+/* The outer value that body value v stands for in the current copy. */
+static Value *unroll_value(Graph *g, Graph *b, Value **map, Value **cmap, Value *v) {
+    if (!v || !graph_owns(b, v))
+        return v; /* a value of an enclosing graph */
+    if (map[v->id])
+        return map[v->id];
+    if (value_is_const(v)) { /* body constants are shared by the copies */
+        if (!cmap[v->id]) {
+            const char *name = graph_find_value(g, v->name) ? graph_unique_name(g, v->name) : v->name;
+            cmap[v->id] = graph_add_const(g, name, v->dtype, v->rank, v->dims, v->data);
+            cmap[v->id]->loc = v->loc;
+        }
+        return cmap[v->id];
+    }
+    return v;
+}
+
+/* Inserts a node at pos whose single output is the existing value out. */
+static Node *insert_into(Graph *g, int pos, OpKind op, Value *const *in, int n_in, Value *out, const Node *like) {
+    Node *y = graph_insert_node(g, pos, op, in, n_in, 0);
+    y->out = ARENA_ARRAY(g->arena, Value *, 1);
+    y->out[0] = out;
+    y->n_out = 1;
+    out->def = y;
+    out->def_index = 0;
+    y->name = graph_unique_name(g, like->name ? like->name : "loop");
+    y->loc = like->loc;
+    y->opset = 13; /* Unsqueeze's axes as an input */
+    y->domain = "";
+    return y;
+}
+
+/* Replaces the Loop at g->nodes[pos] by trips copies of body b (inserted
+ * before it) and marks it dead; returns the nodes inserted. */
+static int unroll_loop(Graph *g, int pos, Graph *b, int64_t trips, Ctx *c) {
+    Node *n = g->nodes[pos];
+    int N = n->n_in > 2 ? n->n_in - 2 : 0, K = b->n_outputs - 1 - N;
+    Value **map = ARENA_ARRAY(c->arena, Value *, b->n_values + 1);
+    Value **cmap = ARENA_ARRAY(c->arena, Value *, b->n_values + 1);
+    Value **carried = ARENA_ARRAY(c->arena, Value *, N + 1);
+    Value **scans = ARENA_ARRAY(c->arena, Value *, (size_t)K * (size_t)trips + 1);
+    for (int k = 0; k < N; k++)
+        carried[k] = n->in[2 + k];
+    int added = 0;
+    for (int64_t it = 0; it < trips; it++) {
+        memset(map, 0, sizeof *map * (size_t)(b->n_values + 1));
+        int64_t one = 1;
+        const Value *bi = b->inputs[0], *bc = b->inputs[1];
+        uint8_t yes = 1;
+        map[bi->id] = graph_add_const(g, graph_unique_name(g, "iter"), DT_I64, bi->rank == 1 ? 1 : 0, &one,
+                                      arena_memdup(g->arena, &it, sizeof it));
+        map[bc->id] = graph_add_const(g, graph_unique_name(g, "cond"), DT_BOOL, bc->rank == 1 ? 1 : 0, &one,
+                                      arena_memdup(g->arena, &yes, 1));
+        for (int k = 0; k < N; k++)
+            map[b->inputs[2 + k]->id] = carried[k];
+        for (int i = 0; i < b->n_nodes; i++) {
+            Node *x = b->nodes[i];
+            Value **xin = ARENA_ARRAY(c->arena, Value *, x->n_in + 1);
+            for (int j = 0; j < x->n_in; j++)
+                xin[j] = unroll_value(g, b, map, cmap, x->in[j]);
+            Node *y = graph_insert_node(g, pos + added, x->op, xin, x->n_in, x->n_out);
+            added++;
+            y->name = graph_unique_name(g, x->name ? x->name : "t");
+            y->loc = x->loc;
+            y->opset = x->opset;
+            y->domain = x->domain;
+            y->attrs = x->attrs;
+            y->n_attrs = x->n_attrs;
+            for (int j = 0; j < x->n_out; j++) {
+                Value *xv = x->out[j], *yv = y->out[j];
+                yv->name = graph_unique_name(g, xv->name ? xv->name : "t");
+                yv->loc = xv->loc;
+                map[xv->id] = yv;
+            }
+        }
+        for (int k = 0; k < N; k++)
+            carried[k] = unroll_value(g, b, map, cmap, b->outputs[1 + k]);
+        for (int j = 0; j < K; j++)
+            scans[(size_t)j * (size_t)trips + (size_t)it] = unroll_value(g, b, map, cmap, b->outputs[1 + N + j]);
+    }
+    for (int k = 0; k < N; k++) {
+        insert_into(g, pos + added, OP_IDENTITY, &carried[k], 1, n->out[k], n);
+        added++;
+    }
+    int64_t zero = 0;
+    for (int j = 0; j < K; j++) {
+        Value **parts = ARENA_ARRAY(c->arena, Value *, trips);
+        for (int64_t it = 0; it < trips; it++) {
+            Value *in[2] = {scans[(size_t)j * (size_t)trips + (size_t)it], graph_const_i64s(g, &zero, 1)};
+            Node *u = graph_insert_node(g, pos + added, OP_UNSQUEEZE, in, 2, 1);
+            added++;
+            u->name = graph_unique_name(g, n->name ? n->name : "loop");
+            u->loc = n->loc;
+            u->opset = 13;
+            u->domain = "";
+            parts[it] = u->out[0];
+        }
+        Node *cat = insert_into(g, pos + added, OP_CONCAT, parts, (int)trips, n->out[N + j], n);
+        node_set_attr_int(g, cat, "axis", 0);
+        added++;
+    }
+    n->op = OP_INVALID;
+    return added;
+}
+
 static bool capture_graph(Graph *g, Ctx *c) {
+    bool unrolled = false;
+    for (int i = 0; i < g->n_nodes; i++) {
+        int64_t trips = 0;
+        Graph *b = loop_unrollable(g->nodes[i], &trips);
+        if (b) {
+            i += unroll_loop(g, i, b, trips, c);
+            unrolled = true;
+        }
+    }
+    if (unrolled)
+        graph_compact(g);
     for (int i = 0; i < g->n_nodes; i++) {
         Node *n = g->nodes[i];
         if (!node_has_subgraphs(n) || node_attr(n, CAPTURED_ATTR))
@@ -308,7 +484,10 @@ static bool lower_graph(Graph *g, Ctx *c) {
         Node *n = g->nodes[i];
         if (n->op == OP_IF && n->n_in > 0 && n->in[0] && n->in[0]->data && fold_value_is_const(n->in[0], c) &&
             value_numel(n->in[0]) == 1) {
-            i += inline_if(g, i, c);
+            /* revisit the inserted nodes: the branch may hold an If on a
+             * constant condition too */
+            inline_if(g, i, c);
+            i--;
             inlined = true;
         }
     }

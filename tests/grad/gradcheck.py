@@ -8,7 +8,9 @@ loss sum(y*y + y) over its output(s).  The model is compiled with dlcc as a
 training build (sgd(lr=1)) and tests/grad/gradcheck_harness.c compares the
 analytic gradients (one train step) with central differences (eps 1e-6):
 pass when |a - n| <= 1e-5 + 1e-3 |n|.  An operator with a rule but no case
-here is a failure, so new rules must come with a check.
+here is a failure, so new rules must come with a check.  Cases may also
+live in tests/grad/cases_*.py (a CASES dict each, merged in); cases in
+MULTI_CASES put every output of the op in the loss.
 
     tests/grad/gradcheck.py --dlcc build/dlcc [--work DIR] [-k OPNAME] [-v]
 """
@@ -30,6 +32,10 @@ def P(name, dims, lo=-1.0, hi=1.0):
 A34 = [P("a", [3, 4])]
 POS = [P("a", [3, 4], 0.5, 2.0)]
 UNIT = [P("a", [3, 4], -0.8, 0.8)]
+# A parameter with ties of two (each row and column has a tied max and min).
+TIES = "param t: f64[3, 4] = [[0.5, 0.9, 0.9, -0.3], [0.2, -0.7, 0.4, -0.7], [0.5, 0.1, 0.4, 0.3]]"
+# A parameter with zeros: row 1 has one, row 2 two.
+ZEROS = "param z: f64[3, 4] = [[0.5, 1.5, -0.8, 1.2], [0.7, 0.0, -1.3, 0.9], [0.0, 0.6, 0.0, -1.1]]"
 
 
 def U(expr, params=None):
@@ -167,8 +173,73 @@ CASES = {
     # differences meaningless (eps 1e-6 is below f32 resolution).
     "Cast": [U("cast(a, to=11)")],
     "CastLike": [(A34, ["const f: f64[] = zeros"], "castlike(a, f)")],
-    "ReduceMax": [U("reducemax(a, [1], keepdims=0)"), U("reducemax(a)")],
-    "ReduceMin": [U("reducemin(a, [0])")],
+    # Ties: central differences give each of two tied extrema half of dy,
+    # which is what the even split (torch.amax / amin) gives; three or more
+    # ties are compared with PyTorch in model_grads.py.
+    "ReduceMax": [U("reducemax(a, [1], keepdims=0)"), U("reducemax(a)"),
+                  ([], [TIES], "reducemax(t, [1], keepdims=0)"),
+                  ([], [TIES], "reducemax(t, axes=[0])"),
+                  ([], ["opset 18", TIES], "reducemax(t, [0, 1], keepdims=0)")],
+    "ReduceMin": [U("reducemin(a, [0])"), ([], [TIES], "reducemin(t, [1])"),
+                  ([], [TIES], "reducemin(t, axes=[0], keepdims=0)")],
+    # Zeros: row 1 holds one zero (it gets the product of the others), row 2
+    # two zeros (no gradient anywhere in the row).
+    "ReduceProd": [U("reduceprod(a, axes=[1], keepdims=0)"),
+                   U("reduceprod(a, axes=[0])"),
+                   U("reduceprod(a, keepdims=0)", [P("a", [2, 3], 0.5, 1.5)]),
+                   U("reduceprod(a, axes=[0, 2], keepdims=1)", [P("a", [2, 3, 2])]),
+                   ([], ["opset 18", ZEROS], "reduceprod(z, [1], keepdims=0)"),
+                   ([], ["opset 18", ZEROS], "reduceprod(z, [-2])"),
+                   ([], [ZEROS], "reduceprod(z, axes=[1], keepdims=1)"),
+                   ([], [ZEROS], "reduceprod(z, axes=[0, 1], keepdims=0)"),
+                   ([], ["opset 18", "const no: i64[0] = zeros", ZEROS],
+                    "reduceprod(z, no, noop_with_empty_axes=1)"),
+                   ([], ["opset 18", "const no: i64[0] = zeros", ZEROS], "reduceprod(z, no, keepdims=0)")],
+    "CumSum": [(A34, ["const ax: i64[] = [1]"], "cumsum(a, ax)"),
+               (A34, ["const ax: i64[] = [0]"], "cumsum(a, ax, exclusive=1)"),
+               (A34, ["const ax: i64[] = [1]"], "cumsum(a, ax, reverse=1)"),
+               (A34, ["const ax: i64[] = [-1]"], "cumsum(a, ax, exclusive=1, reverse=1)"),
+               ([P("a", [2, 3, 4])], ["const ax: i32[] = [1]"], "cumsum(a, ax, exclusive=1, reverse=1)")],
+    "Upsample": [([P("a", [1, 2, 3, 4])], ["opset 9", "const sc: f32[4] = [1.0, 1.0, 2.0, 1.5]"],
+                  'upsample(a, sc, mode="nearest")'),
+                 ([P("a", [1, 2, 3, 4])], ["opset 9", "const sc: f32[4] = [1.0, 1.0, 2.0, 2.5]"],
+                  'upsample(a, sc, mode="linear")'),
+                 ([P("a", [2, 3, 4])], ["opset 7"], 'upsample(a, mode="linear", scales=[1.0, 2.0, 1.5])'),
+                 ([P("a", [1, 1, 2, 3])], ["opset 7"], 'upsample(a, mode="nearest", scales=[1.0, 1.0, 3.0, 2.0])')],
+    "Einsum": [([P("a", [3, 4]), P("b", [4, 5])], [], 'einsum(a, b, equation="ij,jk->ik")'),
+               ([P("a", [2, 3, 4]), P("b", [2, 4, 5])], [], 'einsum(a, b, equation="bij,bjk->bik")'),
+               (A34, [], 'einsum(a, equation="ij->ji")'),
+               ([P("a", [3]), P("b", [4])], [], 'einsum(a, b, equation="i,j->ij")'),
+               ([P("a", [3, 3])], [], 'einsum(a, equation="ii->")'),
+               ([P("a", [3, 3])], [], 'einsum(a, equation="ii->i")'),
+               ([P("a", [2, 3, 3]), P("b", [3])], [], 'einsum(a, b, equation="bii,i->b")'),
+               ([P("a", [3, 4]), P("b", [4])], [], 'einsum(a, b, equation="ij,j")'),
+               ([P("a", [3, 4])], [], 'einsum(a, equation="ij->i")'),
+               ([P("a", [3, 4]), P("b", [3, 4])], [], 'einsum(a, b, equation="ij,ij->")'),
+               ([P("a", [2, 3, 4]), P("b", [4, 5])], [], 'einsum(a, b, equation="...j,jk->...k")'),
+               ([P("a", [2, 1, 3, 4]), P("b", [5, 4, 2])], [], 'einsum(a, b, equation="...ij,...jk->...ik")'),
+               ([P("a", [2, 3]), P("b", [1, 3]), P("c", [3, 2])], [], 'einsum(a, b, c, equation="...i,...i,ij->...j")'),
+               ([P("a", [2, 3, 4])], [], 'einsum(a, equation="b...->...")'),
+               ([P("a", [3, 4]), P("b", [4, 2]), P("c", [2])], [], 'einsum(a, b, c, equation="ij, jk, k -> i")'),
+               ([P("a", [3, 3, 3])], [], 'einsum(a, equation="iii->i")'),
+               ([P("a", [3, 3]), P("b", [3, 2])], [], 'einsum(a, b, equation="ii,iJ->J")'),
+               ([P("a", [2, 3, 3, 4])], [], 'einsum(a, equation="...iij->...ji")'),
+               ([P("a", [2, 3]), P("b", [3, 2])], [], 'einsum(a, b, equation="Ab,bA")')],
+    "GroupNormalization": [([P("a", [2, 4, 3]), P("s", [2]), P("b", [2])],
+                            ["opset 18", "const cw: f64[2, 4, 3] = uniform(-1, 1, seed=79)"],
+                            "groupnormalization(a, s, b, num_groups=2) * cw"),
+                           ([P("a", [2, 6, 2, 2]), P("s", [3]), P("b", [3])],
+                            ["opset 18", "const cw: f64[2, 6, 2, 2] = uniform(-1, 1, seed=79)"],
+                            "groupnormalization(a, s, b, num_groups=3, epsilon=0.01) * cw"),
+                           ([P("a", [2, 4, 3]), P("s", [4]), P("b", [4])],
+                            ["opset 21", "const cw: f64[2, 4, 3] = uniform(-1, 1, seed=79)"],
+                            "groupnormalization(a, s, b, num_groups=2) * cw"),
+                           ([P("a", [2, 6, 2, 2]), P("s", [6]), P("b", [6])],
+                            ["opset 21", "const cw: f64[2, 6, 2, 2] = uniform(-1, 1, seed=79)"],
+                            "groupnormalization(a, s, b, num_groups=3, epsilon=0.01) * cw"),
+                           ([P("a", [1, 4, 5]), P("s", [4]), P("b", [4])],
+                            ["opset 21", "const cw: f64[1, 4, 5] = uniform(-1, 1, seed=79)"],
+                            "groupnormalization(a, s, b, num_groups=1) * cw")],
     # Recurrent ops (rules in passes/grad_rnn.c): x [T, N, I], H = 3.
     "RNN": [([P("x", [3, 2, 4]), P("w", [1, 3, 4]), P("r", [1, 3, 3]), P("b", [1, 6])], [],
              "rnn(x, w, r, b, hidden_size=3)")],
@@ -176,16 +247,31 @@ CASES = {
               "lstm(x, w, r, b, hidden_size=3)")],
     "GRU": [([P("x", [3, 2, 4]), P("w", [1, 9, 4]), P("r", [1, 9, 3]), P("b", [1, 18])], [],
              "gru(x, w, r, b, hidden_size=3)")],
+    # Class weights wt: constants, or trainable params (their gradient too),
+    # with ignore_index and every reduction ("mean" divides by the summed
+    # weights of the positions not ignored).
     "SoftmaxCrossEntropyLoss": [(A34, ["const lbl: i64[3] = [1, 0, 3]"], "softmaxcrossentropyloss(a, lbl)"),
                                 ([P("a", [2, 3, 2])], ["const lbl: i64[2, 2] = [[2, 0], [1, 1]]",
                                                       "const wt: f64[3] = [0.5, 1.0, 2.0]"],
                                  'softmaxcrossentropyloss(a, lbl, wt, reduction="sum")'),
                                 (A34, ["const lbl: i64[3] = [1, 2, 3]"],
-                                 "softmaxcrossentropyloss(a, lbl, ignore_index=2)")],
+                                 "softmaxcrossentropyloss(a, lbl, ignore_index=2)")]
+    + [([P("a", [3, 4, 2]), P("wt", [4], 0.5, 2.0)], ["const lbl: i64[3, 2] = [[1, 0], [3, 2], [2, 1]]"],
+        'softmaxcrossentropyloss(a, lbl, wt, reduction="%s"%s)' % (red, ig))
+       for red in ("mean", "sum", "none") for ig in ("", ", ignore_index=2")]
+    + [([P("a", [3, 4]), P("wt", [4], 0.5, 2.0)], ["const lbl: i64[3] = [1, -1, 3]"],
+        'softmaxcrossentropyloss(a, lbl, wt, ignore_index=-1)'),
+       ([P("a", [3, 4])], ["const lbl: i64[3] = [1, 0, 3]", "const wt: f64[4] = [0.5, 1.0, 2.0, 1.5]"],
+        'softmaxcrossentropyloss(a, lbl, wt, ignore_index=0)')],
     "NegativeLogLikelihoodLoss": [(A34, ["const lbl: i64[3] = [1, 0, 3]"], "negativeloglikelihoodloss(a, lbl)"),
                                   ([P("a", [2, 3, 2])], ["const lbl: i64[2, 2] = [[2, 0], [1, 1]]",
                                                         "const wt: f64[3] = [0.5, 1.0, 2.0]"],
-                                   'negativeloglikelihoodloss(a, lbl, wt, reduction="none")')],
+                                   'negativeloglikelihoodloss(a, lbl, wt, reduction="none")')]
+    + [([P("a", [3, 4, 2]), P("wt", [4], 0.5, 2.0)], ["const lbl: i64[3, 2] = [[1, 0], [3, 2], [2, 1]]"],
+        'negativeloglikelihoodloss(a, lbl, wt, reduction="%s"%s)' % (red, ig))
+       for red in ("mean", "sum", "none") for ig in ("", ", ignore_index=2")]
+    + [([P("a", [3, 4])], ["const lbl: i64[3] = [1, 0, 3]", "const wt: f64[4] = [0.5, 1.0, 2.0, 1.5]"],
+        'negativeloglikelihoodloss(a, lbl, wt, ignore_index=0)')],
     "ReduceMean": [U("reducemean(a, [1], keepdims=0)"), U("reducemean(a)")],
     "ReduceSum": [U("reducesum(a, [0], keepdims=1)"), U("reducesum(a, keepdims=0)")],
     "ReduceSumSquare": [U("reducesumsquare(a, [1])")],
@@ -211,6 +297,25 @@ TRAIN_FORMS = {
 # Ops whose outputs are several values: y is the sum of their squares.
 MULTI = {"Split": 2}
 
+# Cases of ops with several outputs, all of them in the loss.
+MULTI_CASES = {
+    # the log_prob output of SoftmaxCrossEntropyLoss carries gradient too
+    "SoftmaxCrossEntropyLoss": [([P("a", [3, 4, 2]), P("wt", [4], 0.5, 2.0)],
+                                 ["const lbl: i64[3, 2] = [[1, 0], [3, 2], [2, 1]]"],
+                                 'softmaxcrossentropyloss(a, lbl, wt, ignore_index=3)')],
+}
+
+
+def merge_case_files():
+    """Merges the CASES of every tests/grad/cases_*.py (cases kept with the
+    operator families that own them) into CASES."""
+    sys.path.insert(0, HERE)
+    for fn in sorted(os.listdir(HERE)):
+        if fn.startswith("cases_") and fn.endswith(".py"):
+            mod = __import__(fn[:-3])
+            for name, cases in getattr(mod, "CASES", {}).items():
+                CASES.setdefault(name, []).extend(cases)
+
 
 def op_rows():
     rows = []
@@ -225,13 +330,13 @@ def op_rows():
     return rows
 
 
-def model_text(params, decls, expr, opname, seed0):
+def model_text(params, decls, expr, opname, seed0, k=None):
     lines = ["model g {"]
     for i, (name, dims, lo, hi) in enumerate(params):
         lines.append("  param %s: f64[%s] = uniform(%r, %r, seed=%d)" % (name, ", ".join(map(str, dims)), lo, hi,
                                                                         seed0 + i))
     lines += ["  " + d for d in decls]
-    k = MULTI.get(opname, 1)
+    k = k or MULTI.get(opname, 1)
     if k == 1:
         lines.append("  y = %s" % expr)
         lines.append("  output l = reducesum(y * y + y, keepdims=0)")
@@ -249,10 +354,10 @@ def run(cmd):
     return r.returncode, r.stdout
 
 
-def check(opname, idx, case, dlcc, work, verbose):
-    d = os.path.join(work, "%s_%d" % (opname, idx))
+def check(opname, idx, case, dlcc, work, verbose, k=None):
+    d = os.path.join(work, "%s_%s%d" % (opname, "multi" if k else "", idx))
     os.makedirs(d, exist_ok=True)
-    text = model_text(*case, opname, 10 + 7 * idx)
+    text = model_text(*case, opname, 10 + 7 * idx, k)
     with open(os.path.join(d, "g.dl"), "w") as f:
         f.write(text)
     rc, out = run([dlcc, os.path.join(d, "g.dl"), "-o", os.path.join(d, "net.c"), "--name", "net"])
@@ -276,6 +381,7 @@ def main():
     ap.add_argument("-k", default=None, help="only this op (ONNX name)")
     ap.add_argument("-v", action="store_true")
     args = ap.parse_args()
+    merge_case_files()
     work = args.work or tempfile.mkdtemp(prefix="dlcc-gradcheck-")
     dlcc = os.path.abspath(args.dlcc)
     n_ok = n_fail = 0
@@ -293,6 +399,14 @@ def main():
         for i, case in enumerate(cases):
             err = check(name, i, case, dlcc, work, args.v)
             print("%-4s %s #%d %s" % ("ok" if not err else "FAIL", name, i, case[2]))
+            if err:
+                print("     " + err.replace("\n", "\n     "))
+                n_fail += 1
+            else:
+                n_ok += 1
+        for i, case in enumerate(MULTI_CASES.get(name, [])):
+            err = check(name, i, case, dlcc, work, args.v, 2)
+            print("%-4s %s #m%d %s (all outputs)" % ("ok" if not err else "FAIL", name, i, case[2]))
             if err:
                 print("     " + err.replace("\n", "\n     "))
                 n_fail += 1

@@ -183,6 +183,56 @@ def torch_dcgan_generator(W, z, real):
         ex.BN_TRAINING[0] = False
 
 
+# ---------------------------------------------------------------- class weights, tied extrema
+
+WCE_TEXT = """# Weighted cross-entropy (ignore_index, mean over the weights used) and
+# weighted NLL (sum) through the ONNX losses.
+model wce {
+  input  x: f32[N, 6]
+  param  w: f32[6, 4]   = file("weights/wce/w.bin")
+  param  b: f32[4]      = file("weights/wce/b.bin")
+  const  cw_g: f32[4]   = file("weights/wce/cw_g.bin")
+  output logits = x @ w + b
+}
+train wce {
+  input label: i64[N]
+  loss = softmaxcrossentropyloss(logits, label, cw_g, ignore_index=1) + negativeloglikelihoodloss(logsoftmax(logits, axis=1), label, cw_g, reduction="sum") * 0.1
+  optimizer = sgd(lr=1)
+}
+"""
+
+
+def torch_wce(W, x, label):
+    logits = x @ W["w"] + W["b"]
+    return (F.cross_entropy(logits, label, weight=W["cw_g"], ignore_index=1)
+            + 0.1 * F.nll_loss(F.log_softmax(logits, 1), label, weight=W["cw_g"], reduction="sum"))
+
+
+# Every row of h holds its maximum and minimum three times (torch.amax /
+# amin split the gradient evenly among ties).
+AMAX_TEXT = """# Tied extrema: ReduceMax / ReduceMin over three copies of the same values.
+model amax_ties {
+  input  x: f32[N, 5]
+  param  w: f32[5, 3]   = file("weights/amax_ties/w.bin")
+  z = x @ w
+  h = concat(z, z, z, axis=1)
+  output m = reducemax(h, [1], keepdims=0)
+  output n = reducemin(h, axes=[1], keepdims=1)
+}
+train amax_ties {
+  loss = reducemean(m * m, keepdims=0) + reducesum(n, keepdims=0) + reducemax(h, keepdims=0)
+  optimizer = sgd(lr=1)
+}
+"""
+
+
+def torch_amax_ties(W, x):
+    z = x @ W["w"]
+    h = torch.cat([z, z, z], 1)
+    m = h.amax(1)
+    return (m * m).mean() + h.amin(1, keepdim=True).sum() + h.amax()
+
+
 # ---------------------------------------------------------------- the models
 
 class Model:
@@ -227,6 +277,8 @@ def models():
         from_example("vae", "vae"),
         from_example("dcgan_discriminator", "gan_discriminator", with_bn_training(ex.ref_gan_discriminator)),
         from_example("word2vec", "word2vec"),
+        own_model("weighted_ce", WCE_TEXT, lambda g: [f32(g, N, 6)], lambda g: [i64(g, 4, N)], torch_wce),
+        own_model("amax_ties", AMAX_TEXT, lambda g: [f32(g, N, 5)], lambda g: [], torch_amax_ties),
     ]
     # generator step: weights of both examples, discriminator's fc renamed
     gen, dis = ex.Example("gan_generator"), ex.Example("gan_discriminator")

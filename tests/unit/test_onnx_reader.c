@@ -621,6 +621,32 @@ static void test_unsupported_ops_all_reported(void **state) {
     ctx_free(&c);
 }
 
+/* An attribute the operator does not have is a warning (ONNX's checker
+ * rejects it; ONNX files from lenient exporters still compile), a known one
+ * is silent. */
+static void test_unknown_attribute_warns(void **state) {
+    (void)state;
+    Onnx__GraphProto *g = graph("attrs");
+    add_input(g, vinfo_f32("x", 2, 3));
+    Onnx__NodeProto *n = node("LeakyRelu", "lr", (const char *[]){"x", NULL}, (const char *[]){"y", NULL});
+    Onnx__AttributeProto *a = attr(n, "alpah", ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__FLOAT);
+    a->has_f = 1;
+    a->f = 0.5f;
+    a = attr(n, "alpha", ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__FLOAT);
+    a->has_f = 1;
+    a->f = 0.25f;
+    add_node(g, n);
+    add_output(g, "y");
+    Ctx c;
+    ctx_init(&c);
+    assert_non_null(load(&c, g));
+    assert_int_equal(c.n_errors, 0);
+    char *text = diags_text(&c);
+    assert_non_null(strstr(text, "node 'lr' (LeakyRelu): warning: LeakyRelu has no attribute 'alpah'"));
+    assert_null(strstr(text, "'alpha' ("));
+    ctx_free(&c);
+}
+
 static void test_undefined_input(void **state) {
     (void)state;
     Onnx__GraphProto *g = graph("undef");
@@ -836,6 +862,7 @@ int main(void) {
         cmocka_unit_test_teardown(test_optional_inputs_and_outputs, free_all),
         cmocka_unit_test_teardown(test_garbage_and_truncated, free_all),
         cmocka_unit_test_teardown(test_external_data, free_all),
+        cmocka_unit_test_teardown(test_unknown_attribute_warns, free_all),
         cmocka_unit_test_teardown(test_tensor_pb_roundtrip, free_all),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
