@@ -15,6 +15,13 @@
  *   train NAME { input label: i64[N]   nodes that depend on targets
  *                loss = t9  optimizer = adam(lr=0.001)  clip_grad_norm = 1.0 }
  *
+ * A joint training graph (after pass_autodiff, Graph.train set) also prints
+ * its TrainInfo at the end of the train block, one line per state slot in
+ * state order: `update w = w_next` (a trainable param and the output with
+ * its new value), `state m = m_next` (a moment or running statistic),
+ * `step train_step_count` (the step counter); the parser rebuilds the
+ * TrainInfo from them and the pipeline does not differentiate again.
+ *
  * Names that are not identifiers, or are statement keywords, are written
  * in backquotes (`input.1`), so ONNX names survive exactly.  Numbers are
  * written with the fewest digits that read back to the same value (float
@@ -23,6 +30,7 @@
  * weights_dir/NAME.bin as file("...") when weights_dir is given.
  */
 #include "ir.h"
+#include "../passes/passes.h"
 
 #include <errno.h>
 #include <math.h>
@@ -494,6 +502,27 @@ static void put_graph(Printer *p, Graph *g, int indent, bool top) {
         put_outputs(p, g, indent);
 }
 
+/* The TrainInfo of a joint training graph: one line per state slot. */
+static void put_train_state(Printer *p, const Graph *g) {
+    const TrainInfo *ti = (const TrainInfo *)g->train;
+    if (!ti)
+        return;
+    for (int i = 0; i < ti->n_state; i++) {
+        const Value *v = ti->state[i];
+        if (!v)
+            continue;
+        const char *kw = i < ti->n_trainable ? "update" : v == ti->step ? "step" : "state";
+        fprintf(p->f, "  %s ", kw);
+        put_name(p->f, v->name);
+        int k = ti->next_out[i];
+        if (k >= 0 && k < g->n_outputs) {
+            fputs(" = ", p->f);
+            put_name(p->f, g->outputs[k]->name);
+        }
+        fputc('\n', p->f);
+    }
+}
+
 bool ir_print(Graph *g, Ctx *c, FILE *f, const char *weights_dir, int64_t inline_limit) {
     Printer p = {.c = c, .f = f, .weights_dir = weights_dir, .inline_limit = inline_limit, .ok = true};
     collect_uses(&p, g);
@@ -544,6 +573,7 @@ bool ir_print(Graph *g, Ctx *c, FILE *f, const char *weights_dir, int64_t inline
             put_double(f, g->clip_grad_norm, false, true);
             fputc('\n', f);
         }
+        put_train_state(&p, g);
         fputs("}\n", f);
     }
     if (ferror(f)) {

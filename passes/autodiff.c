@@ -20,6 +20,10 @@
  *     so that codegen/train.c stores them back into the state.
  *  4. Nodes no graph output needs (the inference-mode loss) are dropped.
  *
+ * A graph that already has its TrainInfo (the printed IR of a training
+ * build, read back with its `update`/`state`/`step` statements) is the
+ * joint graph already and is left alone.
+ *
  * New nodes are appended at the end of the graph (so the order stays
  * topological) and get their shapes at once from their shape functions.
  * grad_none is the rule of operators that are not differentiable.
@@ -382,8 +386,17 @@ bool pass_autodiff(Graph *g, Ctx *c) {
         return false;
     if (!c->train && !g->loss)
         return true;
-    if (g->train)
-        return true; /* already the joint graph */
+    if (g->train) {
+        /* already the joint graph: the IR text of a training build, whose
+         * state statements gave the TrainInfo (frontend/dsl_parse.c) */
+        if (c->optimizer || c->loss_kind)
+            diag_warning(c, (Loc){c->source_file, 0, 0, NULL, NULL},
+                         "the model is already a joint training graph: %s ignored",
+                         c->optimizer && c->loss_kind ? "--optimizer and --loss are"
+                         : c->optimizer               ? "--optimizer is"
+                                                      : "--loss is");
+        return true;
+    }
     TrainInfo *ti = ARENA_NEW(g->arena, TrainInfo);
     ti->n_user_outputs = g->n_outputs;
     if (!g->loss) {

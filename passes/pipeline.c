@@ -14,8 +14,21 @@
 #include <string.h>
 
 /* Parameters whose shape had symbolic dims get their initial values once
- * the dims are bound (frontends materialise the others at load time). */
-static bool pass_init(Graph *g, Ctx *c) { return init_materialize(g, c, NULL); }
+ * the dims are bound (frontends materialise the others at load time).  A
+ * joint training graph read back from its IR text (Graph.train already set
+ * by the .dl parser's state statements) keeps no data for its
+ * zero-initialised state beyond the params (moments, step counter), as
+ * pass_autodiff makes them: PREFIX_init zeroes the state anyway, and the
+ * generated file carries no weights for them. */
+static bool pass_init(Graph *g, Ctx *c) {
+    if (!init_materialize(g, c, NULL))
+        return false;
+    const TrainInfo *ti = train_info_of(g);
+    for (int i = ti ? ti->n_trainable : 0; ti && i < ti->n_state; i++)
+        if (ti->state[i] && ti->state[i]->init.kind == INIT_ZEROS)
+            ti->state[i]->data = NULL;
+    return true;
+}
 
 /* .dl type annotations (`h: f32[1, 128] = ...`) are checked against the
  * inferred types; a no-op for ONNX models. */
