@@ -395,6 +395,7 @@ static bool specialise_inputs(Ctx *c, Graph *g, const Options *o) {
             in->dims[d] = t->dims[d];
             in->sym[d] = NULL;
         }
+        in->pinned = t->data;
         graph_replace_uses(g, in, t);
     }
     return true;

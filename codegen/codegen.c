@@ -426,6 +426,19 @@ void codegen_emit_descs(Codegen *cg, Buf *out, const char *what, Value *const *v
     buf_puts(out, "};\n");
 }
 
+/* An input specialised with --const-input: the code was compiled for these
+ * bytes only, so any other value is a bad argument (memcmp, not ==: a NaN in
+ * Resize's scales must match too). */
+static void codegen_emit_pin_check(Buf *out, const char *local, int i, const void *pinned, size_t bytes) {
+    const unsigned char *b = pinned;
+    buf_printf(out, "    {\n        static const unsigned char pin[%zu] = {", bytes);
+    for (size_t k = 0; k < bytes; k++)
+        buf_printf(out, "%s0x%02x%s", k % 16 ? " " : "\n            ", b[k], k + 1 < bytes ? "," : "");
+    buf_printf(out, "\n        };\n        if (memcmp(%s[%d], pin, %zu) != 0)\n"
+                    "            return -DLCC_ERR_ARG; /* compiled for one value of this input */\n    }\n",
+               local, i, bytes);
+}
+
 static void codegen_emit_stage(Codegen *cg, Buf *out, const char *arr, const char *local, Value *const *vals, int n,
                                const int64_t *stage) {
     if (n == 0)
@@ -436,6 +449,8 @@ static void codegen_emit_stage(Codegen *cg, Buf *out, const char *arr, const cha
         buf_printf(out, "    %s[%d] = %s[%d];\n", local, i, arr, i);
         if (bytes)
             buf_printf(out, "    if (!%s[%d])\n        return -DLCC_ERR_ARG;\n", local, i);
+        if (bytes && vals[i]->pinned)
+            codegen_emit_pin_check(out, local, i, vals[i]->pinned, bytes);
         if (stage[i] >= 0)
             buf_printf(out,
                        "    if (((uintptr_t)%s[%d] & %zu) != 0) {\n"

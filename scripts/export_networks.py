@@ -34,6 +34,15 @@ Networks (batch 1; ImageNet models at 3x224x224):
                LayerNorm becomes LayerNormalization), vae (noise as an input),
                dcgan (the DCGAN generator of the PyTorch example, 64x64),
                word2vec (skip-gram: embeddings + dot products + sigmoid)
+  shaped like deployed applications, exported with dynamic axes (symbolic
+  batch and length: the model computes its shapes with Shape/Gather/Concat,
+  which dlcc folds once the runner binds the dims with --dim):
+               kws (keyword spotting: MFCC [batch, 1, 40, time] -> conv/BN/pool
+               -> global pool -> 12 classes), crnn_ocr (text line [batch, 1, 32,
+               width] -> conv stack -> columns -> 2-layer bidirectional LSTM ->
+               37 classes log-softmax, CTC-style), speech_ctc (features [batch,
+               time, 80] -> strided Conv1d -> bidirectional GRU -> 29 classes
+               log-softmax)
 """
 
 import argparse
@@ -45,10 +54,16 @@ import sys
 IMAGENET = ("alexnet", "vgg11", "googlenet", "resnet50", "squeezenet1_0", "mobilenet_v2",
             "mobilenet_v3_small", "densenet121")
 CUSTOM = ("unet", "dilated_se", "lstm2", "gru2", "rnn2", "transformer", "vae", "dcgan",
-          "word2vec")
+          "word2vec", "kws", "crnn_ocr", "speech_ctc")
 NAMES = IMAGENET + CUSTOM
 DEFAULT_OPSET = 13
 OPSET = {"transformer": 17}
+# Symbolic axes of the exported inputs and outputs (torch.onnx dynamic_axes).
+DYNAMIC = {
+    "kws": {"mfcc": {0: "batch", 3: "time"}, "logits": {0: "batch"}},
+    "crnn_ocr": {"image": {0: "batch", 3: "width"}, "log_probs": {0: "steps", 1: "batch"}},
+    "speech_ctc": {"features": {0: "batch", 1: "time"}, "log_probs": {0: "batch", 1: "steps"}},
+}
 
 
 # ---------------------------------------------------------------- the networks written here
@@ -187,12 +202,55 @@ def custom_modules(torch, nn):
             u = self.context(context)                    # [b, k, d]
             return torch.sigmoid(torch.bmm(u, v.unsqueeze(2)).squeeze(2))
 
+    class KWS(nn.Module):
+        def __init__(self, classes=12):
+            super().__init__()
+            def block(cin, cout):
+                return [nn.Conv2d(cin, cout, 3, padding=1, bias=False), nn.BatchNorm2d(cout),
+                        nn.ReLU(inplace=True)]
+            self.body = nn.Sequential(*block(1, 16), nn.MaxPool2d(2), *block(16, 32), nn.MaxPool2d(2),
+                                      *block(32, 64))
+            self.fc = nn.Linear(64, classes)
+
+        def forward(self, x):               # x: [batch, 1, 40 mfcc, time]
+            return self.fc(F.adaptive_avg_pool2d(self.body(x), 1).flatten(1))
+
+    class CRNN(nn.Module):
+        def __init__(self, classes=37, hidden=48):
+            super().__init__()
+            self.cnn = nn.Sequential(
+                nn.Conv2d(1, 16, 3, padding=1), nn.ReLU(True), nn.MaxPool2d(2),
+                nn.Conv2d(16, 32, 3, padding=1), nn.BatchNorm2d(32), nn.ReLU(True), nn.MaxPool2d(2),
+                nn.Conv2d(32, 64, 3, padding=1), nn.ReLU(True), nn.MaxPool2d((2, 1)),
+                nn.Conv2d(64, 64, (4, 1)), nn.ReLU(True))
+            self.rnn = nn.LSTM(64, hidden, num_layers=2, bidirectional=True)
+            self.fc = nn.Linear(2 * hidden, classes)
+
+        def forward(self, x):               # x: [batch, 1, 32, width]
+            f = self.cnn(x).squeeze(2).permute(2, 0, 1)   # [width/4, batch, 64]
+            y, _ = self.rnn(f)
+            return F.log_softmax(self.fc(y), dim=2)
+
+    class SpeechCTC(nn.Module):
+        def __init__(self, feats=80, hidden=64, classes=29):
+            super().__init__()
+            self.conv = nn.Conv1d(feats, hidden, 5, stride=2, padding=2)
+            self.bn = nn.BatchNorm1d(hidden)
+            self.rnn = nn.GRU(hidden, hidden, batch_first=True, bidirectional=True)
+            self.fc = nn.Linear(2 * hidden, classes)
+
+        def forward(self, x):               # x: [batch, time, 80]
+            h = F.relu(self.bn(self.conv(x.transpose(1, 2)))).transpose(1, 2)
+            y, _ = self.rnn(h)
+            return F.log_softmax(self.fc(y), dim=-1)
+
     return {"UNet": UNet, "DilatedSE": DilatedSE, "Recurrent": Recurrent,
-            "Transformer": Transformer, "VAE": VAE, "dcgan": dcgan, "SkipGram": SkipGram}
+            "Transformer": Transformer, "VAE": VAE, "dcgan": dcgan, "SkipGram": SkipGram,
+            "KWS": KWS, "CRNN": CRNN, "SpeechCTC": SpeechCTC}
 
 
 def build(name, torch, nn, torchvision):
-    """Returns (model, [example inputs], [input names], [output names], dynamic axes)."""
+    """Returns (model, [example inputs], [input names], [output names])."""
     tvm = torchvision.models
     if name in IMAGENET:
         if name == "googlenet":
@@ -219,6 +277,12 @@ def build(name, torch, nn, torchvision):
         return (m["SkipGram"](), [torch.randint(0, 1000, (1,), dtype=torch.int64),
                                   torch.randint(0, 1000, (1, 6), dtype=torch.int64)],
                 ["center", "context"], ["score"])
+    if name == "kws":
+        return m["KWS"](), [torch.randn(2, 1, 40, 98)], ["mfcc"], ["logits"]
+    if name == "crnn_ocr":
+        return m["CRNN"](), [torch.randn(2, 1, 32, 100)], ["image"], ["log_probs"]
+    if name == "speech_ctc":
+        return m["SpeechCTC"](), [torch.randn(2, 50, 80)], ["features"], ["log_probs"]
     raise SystemExit("unknown network %s (known: %s)" % (name, ", ".join(NAMES)))
 
 
@@ -277,7 +341,8 @@ def export_one(name, out, force, torch, nn, torchvision, onnx, np):
     opset = OPSET.get(name, DEFAULT_OPSET)
     with torch.no_grad():
         torch.onnx.export(model, tuple(inputs), path, opset_version=opset, input_names=in_names,
-                          output_names=out_names, do_constant_folding=True)
+                          output_names=out_names, do_constant_folding=True,
+                          dynamic_axes=DYNAMIC.get(name))
     onnx.checker.check_model(path)
     for k, (x, n) in enumerate(zip(inputs, in_names)):
         write_pb(os.path.join(d, "test_data_set_0", "input_%d.pb" % k), x.numpy(), n, onnx, np)

@@ -140,19 +140,37 @@ set_tests_properties(models/roundtrip PROPERTIES LABELS models TIMEOUT 2400 RUN_
 # ---- the course's network families against ONNX Runtime (issue 3)
 include(${DLCC_TESTS_DIR}/models/networks.cmake)
 # The networks through the IR's text form (-O1: about 3.5 min), on the data
-# models/networks exported.  AlexNet and VGG-11 (240 and 507 MB of weights)
-# are left out for time.
+# models/networks exported; AlexNet and VGG-11 in the next test.
 add_test(NAME models/networks_roundtrip
          COMMAND ${DLCC_PYTHON} ${DLCC_TESTS_DIR}/onnx/run_suite.py
                  --suite roundtrip-networks --via-ir
                  --expected ${DLCC_TESTS_DIR}/models/networks_expected.txt --expected-suite networks
                  --dir ${DLCC_TESTS_DIR}/models/data/networks
-                 --filter "^(dcgan|densenet121|dilated_se|googlenet|resnet50|gru2|lstm2|rnn2|mobilenet_v2|mobilenet_v3_small|squeezenet1_0|transformer|unet|vae|word2vec)$"
+                 --filter "^(dcgan|densenet121|dilated_se|googlenet|resnet50|gru2|lstm2|rnn2|mobilenet_v2|mobilenet_v3_small|squeezenet1_0|transformer|unet|vae|word2vec|kws|crnn_ocr|speech_ctc)$"
                  --dlcc $<TARGET_FILE:dlcc> --proto-dir ${PROTO_OUT}
                  --work ${CMAKE_BINARY_DIR}/networks-work-roundtrip
                  --opt=-O1 --jobs 1 --timeout 900)
 set_tests_properties(models/networks_roundtrip PROPERTIES LABELS models TIMEOUT 1200
                      RUN_SERIAL TRUE DEPENDS models/networks ENVIRONMENT "${DLCC_TEST_ENV}")
+
+# AlexNet and VGG-11 (240 and 507 MB of weights, written beside the .dl as
+# file(...) data) through the IR's text form, alone because of their memory.
+add_test(NAME models/networks_roundtrip_large
+         COMMAND ${DLCC_PYTHON} ${DLCC_TESTS_DIR}/onnx/run_suite.py
+                 --suite roundtrip-networks-large --via-ir
+                 --expected ${DLCC_TESTS_DIR}/models/networks_expected.txt --expected-suite networks
+                 --dir ${DLCC_TESTS_DIR}/models/data/networks --filter "^(alexnet|vgg11)$"
+                 --dlcc $<TARGET_FILE:dlcc> --proto-dir ${PROTO_OUT}
+                 --work ${CMAKE_BINARY_DIR}/networks-work-roundtrip-large
+                 --opt=-O1 --jobs 1 --timeout 1500)
+set_tests_properties(models/networks_roundtrip_large PROPERTIES LABELS models TIMEOUT 3000
+                     RUN_SERIAL TRUE DEPENDS "models/networks;models/networks_vgg11"
+                     ENVIRONMENT "${DLCC_TEST_ENV}")
+
+# ---- --const-input: specialisation, checked by the generated code at run time
+add_test(NAME onnx/const-input
+         COMMAND ${DLCC_PYTHON} ${DLCC_TESTS_DIR}/onnx/const_input.py --dlcc $<TARGET_FILE:dlcc>)
+set_tests_properties(onnx/const-input PROPERTIES LABELS onnx TIMEOUT 300 ENVIRONMENT "${DLCC_TEST_ENV}")
 
 # ---- the hand-written .dl examples against PyTorch
 include(${DLCC_TESTS_DIR}/models/dl_examples.cmake)
@@ -169,3 +187,12 @@ include(${DLCC_TESTS_DIR}/grad/model_grads.cmake)
 
 # ---- the digits CNN trained in generated C (>= 97% test accuracy)
 include(${CMAKE_SOURCE_DIR}/examples/train_digits/train_digits.cmake)
+
+# ---- IR text round trip of training programs (issue 4): the printed joint
+# graph of every training example parses back to the same graph, and a few
+# train identically through the API (tests/golden/train/train_roundtrip.py).
+add_test(NAME golden/train-roundtrip
+         COMMAND ${DLCC_PYTHON} ${DLCC_TESTS_DIR}/golden/train/train_roundtrip.py
+                 --dlcc $<TARGET_FILE:dlcc> --cc ${CMAKE_C_COMPILER})
+set_tests_properties(golden/train-roundtrip PROPERTIES LABELS golden TIMEOUT 600
+                     ENVIRONMENT "${DLCC_TEST_ENV}")

@@ -1,7 +1,8 @@
 # tests/models/networks.cmake: the whole-network zoo of issue 3 (AlexNet,
 # GoogLeNet, ResNet-50, SqueezeNet 1.0, MobileNet v2 / v3-small, DenseNet-121,
 # U-Net, dilated conv + SE, 2-layer LSTM/GRU/RNN, Transformer encoder, VAE,
-# DCGAN generator, skip-gram word2vec, and VGG-11), exported from PyTorch at
+# DCGAN generator, skip-gram word2vec, and VGG-11; plus keyword spotting, a
+# CRNN text recogniser and a CTC speech model with symbolic axes), exported from PyTorch at
 # test time by scripts/export_networks.py and compared with ONNX Runtime by
 # tests/models/networks.py.  Known gaps are listed in
 # tests/models/networks_expected.txt.  Included from tests/tests.cmake; uses

@@ -8,7 +8,9 @@
    VGG-11, GoogLeNet, ResNet-50, SqueezeNet 1.0, MobileNet v2 / v3-small,
    DenseNet-121, and a U-Net, dilated-conv+SE net, 2-layer LSTM/GRU/RNN,
    Transformer encoder, VAE, DCGAN generator and skip-gram word2vec written
-   there) from Debian's PyTorch with random weights and inputs (fixed seeds)
+   there, and three networks shaped like deployed applications -- keyword
+   spotting, a CRNN text recogniser, a CTC speech model -- exported with
+   symbolic batch and length axes) from Debian's PyTorch with random weights and inputs (fixed seeds)
    into tests/models/data/networks/NAME/ (git-ignored, produced at test time,
    kept between runs, re-exported when the script or torch changes).
 2. tests/models/ort_ref.js (onnxruntime-node, one thread) writes the reference

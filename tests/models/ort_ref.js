@@ -196,4 +196,4 @@ if (require.main === module) {
   });
 }
 
-module.exports = {decodeTensor, encodeTensor};
+module.exports = {decodeTensor, encodeTensor, loadOrt, tensorToOrt};
