@@ -346,14 +346,47 @@ bool emit_clip(Emit *e) {
     return true;
 }
 
-/* Dropout in inference: the output is the input, the mask all true.  The
- * training-mode (random) form is produced by autodiff's lowering. */
+/* Dropout: the output is the input and the mask all true, unless the
+ * training_mode input (opset 12) is true at run time: then elements are
+ * zeroed with probability ratio (input 1, default 0.5) and the rest scaled
+ * by 1/(1-ratio), from the same Philox4x32-10 stream as training builds
+ * (runtime/philox.h), keyed by the `seed` attribute and step 0, so a given
+ * seed always gives the same mask.  (ONNX leaves the generator open; the
+ * backend tests' expected masks come from numpy's.)  Training builds use
+ * the DropoutTrain lowering of autodiff instead. */
 bool emit_dropout(Emit *e) {
     const Node *n = e->node;
     const Value *x = n->in[0];
     int64_t count = value_numel(x);
+    bool mask = n->n_out > 1 && n->out[1];
+    bool has_mode = n->n_in > 2 && n->in[2];
+    if (has_mode) {
+        emit_use_runtime(e, "philox");
+        emit_code(e, "if (x2[0]) {");
+        if (n->n_in > 1 && n->in[1])
+            emit_code(e, "const double ratio = (double)%s;", emit_load(e, n->in[1]->dtype, "x1", "0"));
+        else
+            emit_code(e, "const double ratio = 0.5;");
+        emit_code(e, "if (!(ratio >= 0.0 && ratio < 1.0))\n    return -DLCC_ERR_ARG;");
+        emit_code(e, "const double scale = 1.0 / (1.0 - ratio), t = ratio * 4294967296.0;");
+        emit_code(e, "const uint32_t thr = t > 4294967295.0 ? 4294967295u : (uint32_t)t;");
+        emit_code(e, "for (int64_t b = 0; b < %lld; b++) {", LL((count + 3) / 4));
+        emit_code(e, "unsigned char keep[4];");
+        emit_code(e, "dlcc_dropout_block(%lluu, 0u, 0u, (uint64_t)b, thr, keep);",
+                  (unsigned long long)attr_int(n, "seed", 0));
+        emit_code(e, "for (int64_t j = 0; j < 4 && b * 4 + j < %lld; j++) {", LL(count));
+        emit_code(e, "const int64_t i = b * 4 + j;");
+        emit_code(e, "const double v = keep[j] ? (double)%s * scale : 0.0;", emit_load(e, x->dtype, "x0", "i"));
+        emit_store(e, x->dtype, "y0", "i", arena_printf(e->ctx->arena, "(%s)v", dtype_ctype_compute(x->dtype)));
+        if (mask)
+            emit_code(e, "y1[i] = keep[j];");
+        emit_code(e, "}");
+        emit_code(e, "}");
+        emit_code(e, "return 0;");
+        emit_code(e, "}");
+    }
     emit_code(e, "for (int64_t i = 0; i < %lld; i++)\n    y0[i] = x0[i];\n", LL(count));
-    if (n->n_out > 1 && n->out[1])
+    if (mask)
         emit_code(e, "for (int64_t i = 0; i < %lld; i++)\n    y1[i] = 1;\n", LL(count));
     return true;
 }

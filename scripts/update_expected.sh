@@ -9,5 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 shopt -s nullglob
 for f in tests/onnx/results/*.txt; do
+  # the round-trip suites are checked against their plain suite's lines
+  case "$(basename "$f")" in roundtrip-*) continue ;; esac
   /usr/bin/python3 tests/onnx/run_suite.py --suite "$(basename "$f" .txt)" --from-results --update-expected
 done

@@ -500,7 +500,7 @@ def update_expected(path, suite, results, lock_dir):
         header = [l for l in keep if l.startswith("#")]
         body = [l for l in keep if l.strip() and not l.startswith("#")]
         for r in results:
-            if r["status"] in FAIL_STATUSES:
+            if r["status"] in FAIL_STATUSES + ("skipped",):
                 body.append("%s/%s  %s: %s" % (suite, r["name"], r["status"], r["reason"]))
         body.sort()
         with open(path, "w") as f:
@@ -593,7 +593,9 @@ def report_results(args, results, elapsed):
     count = {s: 0 for s in ("passed",) + FAIL_STATUSES + ("skipped",)}
     for r in results:
         count[r["status"]] += 1
-    unexpected = [r for r in results if r["status"] in FAIL_STATUSES and r["name"] not in expected]
+    # A skipped (out-of-scope) test must be listed too, so the checked-in
+    # list names everything that is left out, with its reason.
+    unexpected = [r for r in results if r["status"] in FAIL_STATUSES + ("skipped",) and r["name"] not in expected]
     fixed = [r for r in results if r["status"] == "passed" and r["name"] in expected]
 
     if args.update_expected:
@@ -612,7 +614,9 @@ def report_results(args, results, elapsed):
               count["error"], count["crash"], count["timeout"], len(unexpected), elapsed))
     print("per-test status: %s" % os.path.join(args.results, args.suite + ".txt"))
     if unexpected and not args.update_expected:
-        print("FAIL: %d test(s) failed that are not in %s" % (len(unexpected), args.expected))
+        for r in unexpected[:20]:
+            print("  not listed: %s/%s  %s: %s" % (args.suite, r["name"], r["status"], r["reason"]))
+        print("FAIL: %d test(s) failed or were skipped that are not in %s" % (len(unexpected), args.expected))
         return 1
     return 0
 
