@@ -436,9 +436,34 @@ static int inline_if(Graph *g, int pos, Ctx *c) {
         }
     }
     for (int k = 0; k < n->n_out && k < b->n_outputs; k++) {
-        Value *to = inline_value(&in, b->outputs[k]);
-        if (to)
-            graph_replace_uses(g, n->out[k], to);
+        Value *from = n->out[k], *to = inline_value(&in, b->outputs[k]);
+        if (!to)
+            continue;
+        /* A graph output keeps its name: the name is the API (net_outputs).
+         * The branch's value takes it when it is a node output that is not
+         * an output already; otherwise an Identity carries it. */
+        bool is_out = false, to_out = false;
+        for (int i = 0; i < g->n_outputs; i++) {
+            is_out |= g->outputs[i] == from;
+            to_out |= g->outputs[i] == to;
+        }
+        if (is_out && to->kind == VK_NODE && !to_out) {
+            const char *nm = from->name;
+            from->name = graph_unique_name(g, nm);
+            to->name = nm;
+        } else if (is_out) {
+            Node *id = graph_insert_node(g, pos + added, OP_IDENTITY, &to, 1, 1);
+            added++;
+            id->loc = n->loc;
+            id->opset = g->opset;
+            if (!op_table[OP_IDENTITY].shape(id, c))
+                return -1;
+            const char *nm = from->name;
+            from->name = graph_unique_name(g, nm);
+            id->out[0]->name = nm;
+            to = id->out[0];
+        }
+        graph_replace_uses(g, from, to);
     }
     n->op = OP_INVALID;
     return added;
@@ -486,7 +511,8 @@ static bool lower_graph(Graph *g, Ctx *c) {
             value_numel(n->in[0]) == 1) {
             /* revisit the inserted nodes: the branch may hold an If on a
              * constant condition too */
-            inline_if(g, i, c);
+            if (inline_if(g, i, c) < 0)
+                return false;
             i--;
             inlined = true;
         }

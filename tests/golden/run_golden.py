@@ -10,6 +10,10 @@ expected files beside it, whichever exist:
     NAME.c     dlcc NAME.x -o -                stdout, exit status 0
     NAME.err   dlcc NAME.x -o OUT.c            stderr, exit status 1, and
                                                neither OUT.c nor OUT.h written
+    NAME.after dlcc --emit=ir NAME.x -o - FLAGS stderr, exit status 0: pass tests,
+                                               .dl text in, text out (FLAGS holds
+                                               --print-after=PASS, so stderr is the
+                                               IR after that pass)
     NAME.flags (optional) extra dlcc options, one line, e.g. "--dim N=4"
 
 dlcc runs in the input's folder with the bare file name, so messages do not
@@ -65,6 +69,9 @@ def check_case(dlcc, path, kind, update):
         if kind == "ir":
             rc, out, err = run_dlcc(dlcc, folder, flags + ["--emit=ir", fname, "-o", "-"])
             actual, want_rc = out, 0
+        elif kind == "after":
+            rc, out, err = run_dlcc(dlcc, folder, flags + ["--emit=ir", fname, "-o", "-"])
+            actual, want_rc = err, 0
         elif kind == "c":
             rc, out, err = run_dlcc(dlcc, folder, flags + [fname, "-o", "-"])
             actual, want_rc = out, 0
@@ -109,10 +116,10 @@ def main():
     passed = failed = 0
     for path in inputs:
         stem = os.path.splitext(path)[0]
-        kinds = [k for k in ("ir", "c", "err") if os.path.exists(stem + "." + k)]
+        kinds = [k for k in ("ir", "c", "err", "after") if os.path.exists(stem + "." + k)]
         rel = os.path.relpath(path, args.dirs[0] if len(args.dirs) == 1 else os.getcwd())
         if not kinds:
-            print("note: %s has no expected .ir, .c or .err file" % rel)
+            print("note: %s has no expected .ir, .c, .err or .after file" % rel)
             continue
         for kind in kinds:
             ok, msg = check_case(dlcc, path, kind, update)
