@@ -9,6 +9,12 @@
  * dtypes, 3-D and up, depthwise) is a direct loop nest with the shapes as
  * constants: over outputs, then input channels of the group, then kernel
  * taps, skipping taps that land in the padding.
+ *
+ * A Conv may carry an activation fused by passes/fuse.c (internal
+ * attributes __act = "relu" | "leaky_relu" | "clip", __act_alpha,
+ * __act_lo, __act_hi): the direct loop applies it to each accumulator
+ * before the store, the GEMM path to each group's rows right after the
+ * GEMM wrote them (while they are still in cache).
  */
 #include "emit_nn.h"
 
@@ -25,6 +31,25 @@ static const char *nn_index(Arena *a, const char *pfx, const int64_t *dims, int 
                    : arena_printf(a, "%s + %s%d * %lld", s, pfx, i, LL(stride));
     }
     return s;
+}
+
+/* The fused activation of n applied to variable v of compute type T, as a
+ * C expression, or NULL when n has none. */
+static const char *conv_act_expr(Emit *e, const char *T, const char *v) {
+    const Node *n = e->node;
+    const char *act = attr_string(n, "__act", NULL);
+    Arena *a = e->ctx->arena;
+    if (!act)
+        return NULL;
+    if (!strcmp(act, "relu"))
+        return arena_printf(a, "(%s > (%s)0 ? %s : (%s)0)", v, T, v, T);
+    if (!strcmp(act, "leaky_relu"))
+        return arena_printf(a, "(%s >= (%s)0 ? %s : (%s)%.17g * %s)", v, T, v, T, attr_float(n, "__act_alpha", 0.01), v);
+    if (!strcmp(act, "clip"))
+        return arena_printf(a, "(%s < (%s)%.17g ? (%s)%.17g : %s > (%s)%.17g ? (%s)%.17g : %s)", v, T,
+                            attr_float(n, "__act_lo", 0), T, attr_float(n, "__act_lo", 0), v, T,
+                            attr_float(n, "__act_hi", 0), T, attr_float(n, "__act_hi", 0), v);
+    return NULL;
 }
 
 static bool emit_conv_direct(Emit *e, const NNWindow *w, int64_t group) {
@@ -60,6 +85,9 @@ static bool emit_conv_direct(Emit *e, const NNWindow *w, int64_t group) {
     for (int d = 0; d < nsp; d++)
         emitf(e, "                }\n");
     emitf(e, "            }\n");
+    const char *act = conv_act_expr(e, T, "acc");
+    if (act)
+        emitf(e, "            acc = %s;\n", act);
     e->indent = 3;
     emit_store(e, t, "y0", arena_printf(ar, "(n * %lld + m) * %lld + %s", LL(M), LL(OS), nn_index(ar, "o", w->out, nsp)),
                "acc");
@@ -115,6 +143,13 @@ bool emit_conv(Emit *e) {
           "            dlcc_sgemm(%lld, %lld, %lld, 1.0f, x1 + g * %lld, %lld, 1, %s, %lld, 1, %s, ys, %lld, (float *)%s);\n",
           LL(Mg), LL(OS), LL(Cg * KK), LL(Mg * Cg * KK), LL(Cg * KK), col ? "col" : "xs", LL(OS), b ? "1.0f" : "0.0f",
           LL(OS), pack);
+    const char *act = conv_act_expr(e, "float", "v");
+    if (act) {
+        emitf(e, "            for (int64_t i = 0; i < %lld; i++) {\n", LL(Mg * OS));
+        emitf(e, "                const float v = ys[i];\n");
+        emitf(e, "                ys[i] = %s;\n", act);
+        emitf(e, "            }\n");
+    }
     emitf(e, "        }\n");
     return true;
 }

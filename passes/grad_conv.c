@@ -57,6 +57,8 @@ bool grad_conv(GradCtx *gc) {
     Value *x = n->in[0], *w = n->in[1];
     if (x->rank < 3)
         return node_error(gc->c, n, "gradient of a convolution needs an input [N, C, spatial...]");
+    if (node_attr(n, "__act")) /* passes/fuse.c runs in inference builds only */
+        return node_error(gc->c, n, "no gradient for a Conv with a fused activation (__act); train the unfused graph");
     if (grad_wants(gc, 0)) {
         Value *d = conv_helper(gc, OP_CONVGRADINPUT, w, x);
         if (!d)

@@ -14,6 +14,7 @@ bool pass_bind_dims(Graph *g, Ctx *c);     /* --dim bindings; unbound symbols ->
 bool pass_shape(Graph *g, Ctx *c);         /* shape inference: every value gets dtype and shape */
 bool pass_fold(Graph *g, Ctx *c);          /* constant folding */
 bool pass_dce(Graph *g, Ctx *c);           /* dead-code elimination */
+bool pass_fuse(Graph *g, Ctx *c);          /* BN into Conv, activation epilogues (passes/fuse.c) */
 bool pass_plan(Graph *g, Ctx *c);          /* memory planning: offsets in one arena */
 
 bool pass_autodiff(Graph *g, Ctx *c);      /* training builds (c->train): backward + optimizer */

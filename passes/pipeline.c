@@ -66,9 +66,12 @@ static const PassRow passes[] = {
     {"subgraphs", pass_subgraphs, 0, false},
     /* requires: shapes; sets data of nodes with constant inputs. */
     {"fold", pass_fold, 1, false},
+    /* requires: shapes, folded data; inference builds only: folds
+     * BatchNormalization into Conv and fuses Relu/LeakyRelu/Clip into the
+     * Conv kernel (passes/fuse.c); leaves dead constants to dce. */
+    {"fuse", pass_fuse, 1, false},
     /* requires: shapes; removes folded nodes (all levels) and unused ones (-O1+). */
     {"dce", pass_dce, 0, false},
-    /* (fusion goes here) */
     /* requires: final graph; sets Value.offset/alias and the Plan. */
     {"plan", pass_plan, 0, false},
 };

@@ -1,7 +1,8 @@
 /*
- * test_passes.c: shape inference, constant folding, DCE, dim binding, the
+ * test_passes.c: shape inference, constant folding, DCE, fusion, dim binding, the
  * verifier and the pipeline driver, on graphs built with the IR builder.
  */
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -377,6 +378,120 @@ static void test_verify_after_shape(void **state) {
     assert_non_null(strstr(first_msg(&t->c, false), "no type after shape inference"));
 }
 
+
+/* ---------------------------------------------------------------- fuse */
+
+/* x -> Conv(w[, b]) -> BatchNormalization -> Relu, every weight constant. */
+static Node *fuse_conv_bn_relu(T *t, bool bias, Node **bn, Node **relu) {
+    int64_t xd[] = {1, 2, 3, 3}, wd[] = {2, 2, 1, 1}, cd[] = {2};
+    static const float w[] = {1, 2, 3, 4}, b[] = {0.5f, -1}, scale[] = {2, 0.5f}, beta[] = {0.25f, 1},
+                       mean[] = {1, -1}, var[] = {3, 0.25f};
+    Value *in[3] = {input_f32(t->g, "x", 4, xd), graph_add_const(t->g, "w", DT_F32, 4, wd, w),
+                    graph_add_const(t->g, "b", DT_F32, 1, cd, b)};
+    Node *conv = graph_add_node(t->g, OP_CONV, in, bias ? 3 : 2, 1);
+    Value *bin[5] = {conv->out[0], graph_add_const(t->g, "scale", DT_F32, 1, cd, scale),
+                     graph_add_const(t->g, "beta", DT_F32, 1, cd, beta),
+                     graph_add_const(t->g, "mean", DT_F32, 1, cd, mean),
+                     graph_add_const(t->g, "var", DT_F32, 1, cd, var)};
+    *bn = graph_add_node(t->g, OP_BATCHNORMALIZATION, bin, 5, 1);
+    node_set_attr_float(t->g, *bn, "epsilon", 1.0);
+    *relu = node1(t->g, OP_RELU, (*bn)->out[0]);
+    graph_add_output(t->g, (*relu)->out[0]);
+    return conv;
+}
+
+static void test_fuse_bn_and_relu_into_conv(void **state) {
+    T *t = *state;
+    t->c.opt_level = 1;
+    Node *bn, *relu;
+    Node *conv = fuse_conv_bn_relu(t, true, &bn, &relu);
+    Value *y = relu->out[0];
+    assert_true(pass_shape(t->g, &t->c));
+    assert_true(pass_fuse(t->g, &t->c));
+    assert_true(pass_dce(t->g, &t->c));
+    assert_true(ir_verify(t->g, &t->c));
+    assert_int_equal(t->g->n_nodes, 1);
+    assert_ptr_equal(t->g->nodes[0], conv);
+    assert_int_equal(conv->op, OP_CONV);
+    assert_ptr_equal(conv->out[0], y); /* the graph output keeps its value */
+    assert_ptr_equal(t->g->outputs[0], y);
+    assert_string_equal(attr_string(conv, "__act", ""), "relu");
+    /* s = scale / sqrt(var + 1) = [1, 0.4472...] */
+    const float *w = conv->in[1]->data, *b = conv->in[2]->data;
+    assert_string_not_equal(conv->in[1]->name, "w"); /* a new constant */
+    assert_float_equal(w[0], 1, 1e-6);
+    assert_float_equal(w[1], 2, 1e-6);
+    assert_float_equal(w[2], 3 * 0.5 / sqrt(1.25), 1e-6);
+    assert_float_equal(w[3], 4 * 0.5 / sqrt(1.25), 1e-6);
+    assert_float_equal(b[0], (0.5 - 1) * 1 + 0.25, 1e-6);
+    assert_float_equal(b[1], (-1 + 1) * 0.5 / sqrt(1.25) + 1, 1e-6);
+    const float *w0 = graph_find_value(t->g, "w")->data;
+    assert_true(w0[2] == 3); /* the original is untouched */
+}
+
+static void test_fuse_bn_adds_bias(void **state) {
+    T *t = *state;
+    Node *bn, *relu;
+    Node *conv = fuse_conv_bn_relu(t, false, &bn, &relu);
+    assert_true(pass_shape(t->g, &t->c));
+    assert_true(pass_fuse(t->g, &t->c));
+    assert_int_equal(t->g->n_nodes, 1);
+    assert_int_equal(conv->n_in, 3);
+    const float *b = conv->in[2]->data;
+    assert_float_equal(b[0], -1 * 1 + 0.25, 1e-6);
+    assert_float_equal(b[1], 1 * 0.5 / sqrt(1.25) + 1, 1e-6);
+    assert_true(ir_verify(t->g, &t->c));
+}
+
+static void test_fuse_keeps_needed_values(void **state) {
+    T *t = *state;
+    Node *bn, *relu;
+    Node *conv = fuse_conv_bn_relu(t, true, &bn, &relu);
+    graph_add_output(t->g, bn->out[0]); /* the pre-activation value is an output */
+    graph_add_output(t->g, conv->out[0]);
+    assert_true(pass_shape(t->g, &t->c));
+    assert_true(pass_fuse(t->g, &t->c));
+    assert_int_equal(t->g->n_nodes, 3);
+    assert_null(node_attr(conv, "__act"));
+    assert_string_equal(conv->in[1]->name, "w");
+}
+
+static void test_fuse_skips_training_builds(void **state) {
+    T *t = *state;
+    Node *bn, *relu;
+    fuse_conv_bn_relu(t, true, &bn, &relu);
+    assert_true(pass_shape(t->g, &t->c));
+    t->c.train = true;
+    assert_true(pass_fuse(t->g, &t->c));
+    assert_int_equal(t->g->n_nodes, 3);
+}
+
+static void test_fuse_clip_and_leaky_relu(void **state) {
+    T *t = *state;
+    int64_t xd[] = {1, 1, 2, 2}, wd[] = {1, 1, 1, 1};
+    static const float w[] = {2};
+    Value *in[3] = {input_f32(t->g, "x", 4, xd), graph_add_const(t->g, "w", DT_F32, 4, wd, w), NULL};
+    Node *c1 = graph_add_node(t->g, OP_CONV, in, 2, 1);
+    Value *cin[3] = {c1->out[0], graph_const_scalar_f32(t->g, 0), graph_const_scalar_f32(t->g, 6)};
+    Node *clip = graph_add_node(t->g, OP_CLIP, cin, 3, 1);
+    clip->opset = 13;
+    in[0] = clip->out[0];
+    Node *c2 = graph_add_node(t->g, OP_CONV, in, 2, 1);
+    Node *leaky = node1(t->g, OP_LEAKYRELU, c2->out[0]);
+    node_set_attr_float(t->g, leaky, "alpha", 0.25);
+    graph_add_output(t->g, leaky->out[0]);
+    assert_true(pass_shape(t->g, &t->c));
+    assert_true(pass_fuse(t->g, &t->c));
+    assert_true(ir_verify(t->g, &t->c));
+    assert_int_equal(t->g->n_nodes, 2);
+    assert_string_equal(attr_string(c1, "__act", ""), "clip");
+    assert_float_equal(attr_float(c1, "__act_lo", -1), 0, 0);
+    assert_float_equal(attr_float(c1, "__act_hi", -1), 6, 0);
+    assert_string_equal(attr_string(c2, "__act", ""), "leaky_relu");
+    assert_float_equal(attr_float(c2, "__act_alpha", -1), 0.25, 0);
+    assert_ptr_equal(c2->in[0], c1->out[0]);
+}
+
 /* ---------------------------------------------------------------- pipeline */
 
 static void test_pipeline_names(void **state) {
@@ -423,6 +538,11 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_verify_use_before_def, setup, teardown),
         cmocka_unit_test_setup_teardown(test_verify_catches_bad_graphs, setup, teardown),
         cmocka_unit_test_setup_teardown(test_verify_after_shape, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fuse_bn_and_relu_into_conv, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fuse_bn_adds_bias, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fuse_keeps_needed_values, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fuse_skips_training_builds, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fuse_clip_and_leaky_relu, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pipeline_names, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pipeline_stops_at_first_failure, setup, teardown),
     };
