@@ -179,21 +179,29 @@ bool grad_batchnorm_train(GradCtx *gc) {
     return true;
 }
 
+Node *grad_norm_node(GradCtx *gc, OpKind op, int n_out) {
+    Node *n = gc->node;
+    Value *x = n->in[0];
+    int axis = norm_axis(attr_int(n, "axis", -1), x->rank);
+    if (axis < 0) {
+        node_error(gc->c, n, "axis out of range");
+        return NULL;
+    }
+    Value *in[3] = {gc->dy[0], x, n->in[1]};
+    Node *d = grad_node(gc, op, in, 3, n_out);
+    node_set_attr_int(gc->g, d, "axis", axis);
+    node_set_attr_float(gc->g, d, "epsilon", attr_float(n, "epsilon", 1e-5));
+    return grad_infer(gc, d) ? d : NULL;
+}
+
 bool grad_layernorm(GradCtx *gc) {
     Node *n = gc->node;
     if ((n->n_out > 1 && gc->dy[1]) || (n->n_out > 2 && gc->dy[2]))
         return node_error(gc->c, n, "the gradient of the Mean and InvStdDev outputs is not supported");
     if (!gc->dy[0])
         return true;
-    Value *x = n->in[0];
-    int axis = norm_axis(attr_int(n, "axis", -1), x->rank);
-    if (axis < 0)
-        return node_error(gc->c, n, "axis out of range");
-    Value *in[3] = {gc->dy[0], x, n->in[1]};
-    Node *d = grad_node(gc, OP_LAYERNORMGRAD, in, 3, 3);
-    node_set_attr_int(gc->g, d, "axis", axis);
-    node_set_attr_float(gc->g, d, "epsilon", attr_float(n, "epsilon", 1e-5));
-    if (!grad_infer(gc, d))
+    Node *d = grad_norm_node(gc, OP_LAYERNORMGRAD, 3);
+    if (!d)
         return false;
     grad_add(gc, 0, d->out[0]);
     for (int i = 1; i < 3 && i < n->n_in; i++)

@@ -10,18 +10,10 @@
 #include "passes.h"
 
 bool grad_rmsnorm(GradCtx *gc) {
-    Node *n = gc->node;
     if (!gc->dy[0] || (!grad_wants(gc, 0) && !grad_wants(gc, 1)))
         return true;
-    Value *x = n->in[0];
-    int axis = norm_axis(attr_int(n, "axis", -1), x->rank);
-    if (axis < 0)
-        return node_error(gc->c, n, "axis out of range");
-    Value *in[3] = {gc->dy[0], x, n->in[1]};
-    Node *d = grad_node(gc, OP_RMSNORMGRAD, in, 3, 2);
-    node_set_attr_int(gc->g, d, "axis", axis);
-    node_set_attr_float(gc->g, d, "epsilon", attr_float(n, "epsilon", 1e-5));
-    if (!grad_infer(gc, d))
+    Node *d = grad_norm_node(gc, OP_RMSNORMGRAD, 2);
+    if (!d)
         return false;
     if (grad_wants(gc, 0))
         grad_add(gc, 0, d->out[0]);

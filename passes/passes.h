@@ -83,6 +83,10 @@ void grad_add(GradCtx *gc, int i, Value *dx);
  * infer at once). */
 Node *grad_node(GradCtx *gc, OpKind op, Value *const *in, int n_in, int n_out);
 bool grad_infer(GradCtx *gc, Node *n);
+/* passes/grad_conv.c: the backward node of a normalisation over axis..end
+ * (LayerNormalization, RMSNormalization): op(dY, X, Scale) with the forward
+ * node's axis (normalised) and epsilon, shapes inferred; NULL on error. */
+Node *grad_norm_node(GradCtx *gc, OpKind op, int n_out);
 /* One-output node of op on a (and b when non-NULL), inferred; NULL on error. */
 Value *grad_op(GradCtx *gc, OpKind op, Value *a, Value *b);
 /* Scalar constant of dtype dt. */
