@@ -96,6 +96,14 @@ def main():
         [helper.make_node("Add", ["x", "b"], ["y"], name="add")],
         [f32("x", [2, 3])], [f32("y", [2, 3])], [ext]))
 
+    # An attribute value the operator does not define: a clear error at the
+    # node (shape inference), not a failure in code generation.
+    save("resize_mode", model(
+        [helper.make_node("Resize", ["x", "", "scales"], ["y"], name="resize", mode="nearest",
+                          coordinate_transformation_mode="half_pixle")],
+        [f32("x", [1, 1, 2, 2])], [f32("y", [1, 1, 4, 4])],
+        [helper.make_tensor("scales", TensorProto.FLOAT, [4], [1.0, 1.0, 2.0, 2.0])]))
+
     # Two nodes that read each other's output: not a DAG.
     save("cycle", model(
         [helper.make_node("Add", ["x", "b"], ["a"], name="first"),
