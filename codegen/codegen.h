@@ -43,6 +43,9 @@ struct Emit {
 void emitf(Emit *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Requests `bytes` of scratch at ws (64-byte aligned); returns "ws". */
 const char *emit_scratch(Emit *e, size_t bytes);
+/* Emits `dlcc_mt19937 *rng` in scratch, seeded like numpy's RandomState(seed)
+ * (runtime/mt19937.h; codegen/emit_extra.c). */
+void emit_mt19937_seeded(Emit *e, int64_t seed);
 /* Pastes runtime piece `name` (runtime/NAME.h) into the output once. */
 void emit_use_runtime(Emit *e, const char *name);
 /* C expression that loads element `idx` of input/output pointer `ptr` of

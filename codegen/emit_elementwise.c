@@ -349,11 +349,12 @@ bool emit_clip(Emit *e) {
 /* Dropout: the output is the input and the mask all true, unless the
  * training_mode input (opset 12) is true at run time: then elements are
  * zeroed with probability ratio (input 1, default 0.5) and the rest scaled
- * by 1/(1-ratio), from the same Philox4x32-10 stream as training builds
- * (runtime/philox.h), keyed by the `seed` attribute and step 0, so a given
- * seed always gives the same mask.  (ONNX leaves the generator open; the
- * backend tests' expected masks come from numpy's.)  Training builds use
- * the DropoutTrain lowering of autodiff instead. */
+ * by 1/(1-ratio).  With a `seed` attribute the keep mask is the ONNX
+ * reference's, RandomState(seed).uniform(0, 1, shape) >= ratio
+ * (runtime/mt19937.h), the same on every run; without one it comes from the
+ * Philox4x32-10 stream of training builds (runtime/philox.h) keyed by the
+ * node id.  Training builds use the DropoutTrain lowering of autodiff
+ * instead. */
 bool emit_dropout(Emit *e) {
     const Node *n = e->node;
     const Value *x = n->in[0];
@@ -361,27 +362,36 @@ bool emit_dropout(Emit *e) {
     bool mask = n->n_out > 1 && n->out[1];
     bool has_mode = n->n_in > 2 && n->in[2];
     if (has_mode) {
-        emit_use_runtime(e, "philox");
         emit_code(e, "if (x2[0]) {");
         if (n->n_in > 1 && n->in[1])
             emit_code(e, "const double ratio = (double)%s;", emit_load(e, n->in[1]->dtype, "x1", "0"));
         else
             emit_code(e, "const double ratio = 0.5;");
         emit_code(e, "if (!(ratio >= 0.0 && ratio < 1.0))\n    return -DLCC_ERR_ARG;");
-        emit_code(e, "const double scale = 1.0 / (1.0 - ratio), t = ratio * 4294967296.0;");
-        emit_code(e, "const uint32_t thr = t > 4294967295.0 ? 4294967295u : (uint32_t)t;");
-        emit_code(e, "for (int64_t b = 0; b < %lld; b++) {", LL((count + 3) / 4));
-        emit_code(e, "unsigned char keep[4];");
-        emit_code(e, "dlcc_dropout_block(%lluu, 0u, 0u, (uint64_t)b, thr, keep);",
-                  (unsigned long long)attr_int(n, "seed", 0));
-        emit_code(e, "for (int64_t j = 0; j < 4 && b * 4 + j < %lld; j++) {", LL(count));
-        emit_code(e, "const int64_t i = b * 4 + j;");
-        emit_code(e, "const double v = keep[j] ? (double)%s * scale : 0.0;", emit_load(e, x->dtype, "x0", "i"));
+        emit_code(e, "const double scale = 1.0 / (1.0 - ratio);");
+        bool seeded = node_attr(n, "seed") != NULL;
+        if (seeded) {
+            emit_mt19937_seeded(e, attr_int(n, "seed", 0));
+            emit_code(e, "for (int64_t i = 0; i < %lld; i++) {", LL(count));
+            emit_code(e, "const unsigned char k = dlcc_mt_double(rng) >= ratio;");
+        } else {
+            emit_use_runtime(e, "philox");
+            emit_code(e, "const double t = ratio * 4294967296.0;");
+            emit_code(e, "const uint32_t thr = t > 4294967295.0 ? 4294967295u : (uint32_t)t;");
+            emit_code(e, "for (int64_t b = 0; b < %lld; b++) {", LL((count + 3) / 4));
+            emit_code(e, "unsigned char keep[4];");
+            emit_code(e, "dlcc_dropout_block(%lluu, %uu, 0u, (uint64_t)b, thr, keep);", 0ull, (unsigned)n->id);
+            emit_code(e, "for (int64_t j = 0; j < 4 && b * 4 + j < %lld; j++) {", LL(count));
+            emit_code(e, "const int64_t i = b * 4 + j;");
+            emit_code(e, "const unsigned char k = keep[j];");
+        }
+        emit_code(e, "const double v = k ? (double)%s * scale : 0.0;", emit_load(e, x->dtype, "x0", "i"));
         emit_store(e, x->dtype, "y0", "i", arena_printf(e->ctx->arena, "(%s)v", dtype_ctype_compute(x->dtype)));
         if (mask)
-            emit_code(e, "y1[i] = keep[j];");
+            emit_code(e, "y1[i] = k;");
         emit_code(e, "}");
-        emit_code(e, "}");
+        if (!seeded)
+            emit_code(e, "}");
         emit_code(e, "return 0;");
         emit_code(e, "}");
     }

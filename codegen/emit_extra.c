@@ -1,17 +1,22 @@
 /*
  * emit_extra.c: kernels of the random-number operators (ops_extra.def).
  *
- * Every random value comes from the counter-based Philox4x32-10 generator
- * of runtime/philox.h, keyed with the node's `seed` attribute (its double
- * bits; the node id when absent) and counted with (element index, node id),
+ * Without a `seed` attribute, every random value comes from the
+ * counter-based Philox4x32-10 generator of runtime/philox.h, keyed with the
+ * node id (Multinomial: its seed's double bits when it has one) and counted
+ * with (element index, node id),
  * so a kernel is a pure function of its position: the same model gives the
  * same numbers on every run and on every machine.  Uniform values take the
  * top 24 bits of a word scaled to [0, 1) (double: 53 bits of two words);
  * normal values use Box-Muller on two words.  Multinomial draws one uniform
  * per sample and walks the cumulative softmax of the row's logits; Bernoulli
- * compares one uniform with each probability.  The values cannot match
- * numpy's generator (the ONNX node tests compare with it); only shapes and
- * dtypes do.
+ * compares one uniform with each probability.
+ *
+ * A node with a `seed` attribute draws instead from numpy's RandomState(seed)
+ * stream (runtime/mt19937.h), the generator of the ONNX reference
+ * implementation, so RandomUniform(Like), RandomNormal(Like) and Bernoulli
+ * give exactly onnx.reference's values; the stream restarts at every run.
+ * Multinomial keeps Philox (numpy's multinomial sampler is not reproduced).
  */
 #include "codegen.h"
 
@@ -41,6 +46,36 @@ static void extra_emit_uniform(Emit *e, const char *idx) {
     emitf(e, "    (void)u2;\n");
 }
 
+/* Emits `dlcc_mt19937 *rng`, in scratch, seeded like numpy's
+ * RandomState(int(seed)) (seeds outside [0, 2^32) wrap). */
+void emit_mt19937_seeded(Emit *e, int64_t seed) {
+    emit_use_runtime(e, "mt19937");
+    const char *ws = emit_scratch(e, sizeof(uint32_t) * 624 + 64);
+    emit_code(e, "dlcc_mt19937 *rng = (dlcc_mt19937 *)%s;", ws);
+    emit_code(e, "dlcc_mt_seed(rng, %uu);", (unsigned)(uint32_t)seed);
+}
+
+static int64_t extra_seed(const Node *n) { return (int64_t)attr_float(n, "seed", 0.0); }
+
+/* The seeded form: y = low + u * (high - low) (RandomState.rand), or
+ * mean + scale * randn, with the arithmetic of the reference: the draw is
+ * rounded to the output type first, then scaled and shifted in it. */
+static bool extra_emit_random_numpy(Emit *e, bool normal, double a, double b) {
+    const Node *n = e->node;
+    const Value *y = n->out[0];
+    const char *T = dtype_ctype_compute(y->dtype);
+    emit_mt19937_seeded(e, extra_seed(n));
+    emitf(e, "for (int64_t i = 0; i < %lldLL; i++) {\n", LL(value_numel(y)));
+    emitf(e, "    const %s d = (%s)%s;\n", T, T, normal ? "dlcc_mt_gauss(rng)" : "dlcc_mt_double(rng)");
+    emitf(e, "    %s r = d * (%s)%.17g;\n", T, T, normal ? b : b - a);
+    emitf(e, "    r = r + (%s)%.17g; /* a separate statement: no fused multiply-add */\n", T, a);
+    e->indent = 1;
+    emit_store(e, y->dtype, "y0", "i", "r");
+    e->indent = 0;
+    emitf(e, "}\n");
+    return true;
+}
+
 static bool extra_emit_random(Emit *e, bool normal) {
     const Node *n = e->node;
     const Value *y = n->out[0];
@@ -49,6 +84,8 @@ static bool extra_emit_random(Emit *e, bool normal) {
         return true;
     double a = normal ? attr_float(n, "mean", 0.0) : attr_float(n, "low", 0.0);
     double b = normal ? attr_float(n, "scale", 1.0) : attr_float(n, "high", 1.0);
+    if (node_attr(n, "seed"))
+        return extra_emit_random_numpy(e, normal, a, b);
     extra_emit_key(e);
     emitf(e, "for (int64_t i = 0; i < %lldLL; i++) {\n", LL(cnt));
     extra_emit_uniform(e, "i");
@@ -106,10 +143,18 @@ bool emit_bernoulli(Emit *e) {
     int64_t cnt = value_numel(y);
     if (cnt == 0)
         return true;
-    extra_emit_key(e);
-    emitf(e, "for (int64_t i = 0; i < %lldLL; i++) {\n", LL(cnt));
-    extra_emit_uniform(e, "i");
-    emitf(e, "    const int hit = u < (double)%s;\n", emit_load(e, x->dtype, "x0", "i"));
+    if (node_attr(n, "seed")) {
+        emit_mt19937_seeded(e, extra_seed(n));
+        emitf(e, "for (int64_t i = 0; i < %lldLL; i++) {\n", LL(cnt));
+        emitf(e, "    const double p = (double)%s;\n", emit_load(e, x->dtype, "x0", "i"));
+        emitf(e, "    if (!(p >= 0.0 && p <= 1.0))\n        return -DLCC_ERR_ARG;\n");
+        emitf(e, "    const int hit = dlcc_mt_bernoulli(rng, p);\n");
+    } else {
+        extra_emit_key(e);
+        emitf(e, "for (int64_t i = 0; i < %lldLL; i++) {\n", LL(cnt));
+        extra_emit_uniform(e, "i");
+        emitf(e, "    const int hit = u < (double)%s;\n", emit_load(e, x->dtype, "x0", "i"));
+    }
     e->indent = 1;
     emit_store(e, y->dtype, "y0", "i", arena_printf(e->ctx->arena, "(%s)hit", dtype_ctype_compute(y->dtype)));
     e->indent = 0;

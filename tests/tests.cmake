@@ -171,11 +171,15 @@ set_tests_properties(models/networks_roundtrip_large PROPERTIES LABELS models TI
 add_test(NAME onnx/const-input
          COMMAND ${DLCC_PYTHON} ${DLCC_TESTS_DIR}/onnx/const_input.py --dlcc $<TARGET_FILE:dlcc>)
 set_tests_properties(onnx/const-input PROPERTIES LABELS onnx TIMEOUT 300 ENVIRONMENT "${DLCC_TEST_ENV}")
-# ---- Dropout's training_mode input in an inference graph: the semantics
-# (the backend tests' masks come from numpy's generator and cannot match)
+# ---- Dropout's training_mode input in an inference graph: the semantics,
+# seeded (numpy's stream) and unseeded (Philox)
 add_test(NAME onnx/dropout-mode
          COMMAND ${DLCC_PYTHON} ${DLCC_TESTS_DIR}/onnx/dropout_mode.py --dlcc $<TARGET_FILE:dlcc>)
 set_tests_properties(onnx/dropout-mode PROPERTIES LABELS onnx TIMEOUT 300 ENVIRONMENT "${DLCC_TEST_ENV}")
+# ---- seeded random operators against the ONNX reference's numpy streams
+add_test(NAME onnx/seeded-random
+         COMMAND ${DLCC_PYTHON} ${DLCC_TESTS_DIR}/onnx/seeded_random.py --dlcc $<TARGET_FILE:dlcc>)
+set_tests_properties(onnx/seeded-random PROPERTIES LABELS onnx TIMEOUT 300 ENVIRONMENT "${DLCC_TEST_ENV}")
 
 # ---- the hand-written .dl examples against PyTorch
 include(${DLCC_TESTS_DIR}/models/dl_examples.cmake)
