@@ -9,6 +9,9 @@
 # DLCC_PYTHON, DLCC_TESTS_DIR, DLCC_TEST_ENV and PROTO_OUT from there.
 #
 #   models/networks        every network but VGG-11
+#   models/networks_more   ten more torchvision architectures (ShuffleNet v2,
+#                          EfficientNet-B0, MnasNet, RegNetY, MobileNet v3-large,
+#                          ResNeXt-50, Inception v3, ConvNeXt-T, Swin-T, FCN)
 #   models/networks_vgg11  VGG-11 alone (507 MB of weights: a 1.4 GB net.c;
 #                          see bench/compile_large.sh for its time and memory)
 #
@@ -28,4 +31,12 @@ add_test(NAME models/networks_vgg11
          COMMAND ${DLCC_PYTHON} ${DLCC_NETWORKS_ARGS} --suite networks-large --timeout 1500
                  --work ${CMAKE_BINARY_DIR}/networks-large-work vgg11)
 set_tests_properties(models/networks_vgg11 PROPERTIES LABELS models TIMEOUT 1800 RUN_SERIAL TRUE
+                     SKIP_RETURN_CODE 77 ENVIRONMENT "${DLCC_TEST_ENV}")
+
+add_test(NAME models/networks_more
+         COMMAND ${DLCC_PYTHON} ${DLCC_NETWORKS_ARGS} --suite networks-more
+                 --work ${CMAKE_BINARY_DIR}/networks-more-work
+                 shufflenet_v2_x0_5 efficientnet_b0 mnasnet0_5 regnet_y_400mf mobilenet_v3_large
+                 resnext50_32x4d inception_v3 convnext_tiny swin_t fcn_resnet50)
+set_tests_properties(models/networks_more PROPERTIES LABELS models TIMEOUT 2400 RUN_SERIAL TRUE
                      SKIP_RETURN_CODE 77 ENVIRONMENT "${DLCC_TEST_ENV}")
