@@ -73,6 +73,7 @@ static const char usage_text[] =
     "  --print-after=PASS       dump the IR after PASS to stderr\n"
     "  --print-after-all        dump the IR after every pass\n"
     "  --verify-each            run the IR verifier after every pass\n"
+    "  --string-bytes N         bytes of the string arena in the state (default 65536)\n"
     "  --const-input NAME=FILE.pb  specialise: input NAME is the constant in FILE.pb\n"
     "                           (it keeps its API slot; the value passed at run time is not read)\n"
     "  --input NAME=FILE.pb     (run) an input tensor; NAME= may be left out\n"
@@ -293,6 +294,13 @@ static int parse_args(int argc, char **argv, Options *o, Ctx *c) {
             c->dims[c->n_dims].name = arena_strndup(a, v, (size_t)(eq - v));
             c->dims[c->n_dims].value = n;
             c->n_dims++;
+        } else if ((v = option_value(argc, argv, &i, "--string-bytes", &missing))) {
+            char *end;
+            errno = 0;
+            long long n = strtoll(v, &end, 10);
+            if (errno || *end || end == v || n < 1)
+                return usage_error("--string-bytes %s: N must be a positive integer", v);
+            c->string_bytes = n;
         } else if ((v = option_value(argc, argv, &i, "--loss", &missing))) {
             if (!in_list(loss_kinds, v, strlen(v)))
                 return usage_error("--loss %s: expected cross_entropy, mse, mae, bce, bce_with_logits or nll", v);
@@ -597,6 +605,7 @@ static const char driver_text[] =
     "    case 7: case 11: case 13: case 14: return 8;\n"
     "    case 4: case 5: case 10: case 16: return 2;\n"
     "    case 15: return 16;\n"
+    "    case 8: return sizeof(char *);\n"
     "    default: return 1;\n"
     "    }\n"
     "}\n"
@@ -626,6 +635,21 @@ static const char driver_text[] =
     "        void *p = malloc(n ? n : 1);\n"
     "        snprintf(path, sizeof path, \"%s/in_%d.bin\", dir, i);\n"
     "        FILE *f = fopen(path, \"rb\");\n"
+    "        if (p && f && net_inputs[i].dtype == 8) { /* strings: each one NUL-terminated */\n"
+    "            fseek(f, 0, SEEK_END);\n"
+    "            long m = ftell(f);\n"
+    "            fseek(f, 0, SEEK_SET);\n"
+    "            char *text = malloc(m > 0 ? (size_t)m : 1);\n"
+    "            if (!text || m < 0 || fread(text, 1, (size_t)m, f) != (size_t)m) return 3;\n"
+    "            fclose(f);\n"
+    "            for (size_t k = 0, at = 0; k < n / sizeof(char *); k++) {\n"
+    "                if (at >= (size_t)m) return 3;\n"
+    "                ((char **)p)[k] = text + at;\n"
+    "                at += strlen(text + at) + 1;\n"
+    "            }\n"
+    "            inputs[i] = p;\n"
+    "            continue;\n"
+    "        }\n"
     "        if (!p || !f || fread(p, 1, n, f) != n) { fprintf(stderr, \"cannot read %s\\n\", path); return 3; }\n"
     "        fclose(f);\n"
     "        inputs[i] = p;\n"
@@ -645,6 +669,13 @@ static const char driver_text[] =
     "        size_t n = desc_bytes(d);\n"
     "        snprintf(path, sizeof path, \"%s/out_%d.bin\", dir, i);\n"
     "        FILE *f = fopen(path, \"wb\");\n"
+    "        if (f && d->dtype == 8) {\n"
+    "            for (size_t k = 0; k < n / sizeof(char *); k++) {\n"
+    "                const char *s = ((const char *const *)outputs[i])[k];\n"
+    "                if (fwrite(s, 1, strlen(s) + 1, f) != strlen(s) + 1) return 3;\n"
+    "            }\n"
+    "            n = 0;\n"
+    "        }\n"
     "        if (!f || fwrite(outputs[i], 1, n, f) != n || fclose(f) != 0) return 3;\n"
     "        fprintf(meta, \"%d %d\", d->dtype, d->rank);\n"
     "        for (int k = 0; k < d->rank; k++)\n"
@@ -740,10 +771,6 @@ static int cmd_run(Ctx *c, const Options *o) {
             diag_print(c, stderr);
             return EXIT_MODEL;
         }
-        if (v->dtype == DT_STRING) {
-            fprintf(stderr, "dlcc: error: input '%s': string inputs are not supported by dlcc run\n", v->name);
-            return EXIT_MODEL;
-        }
     }
     const char *prefix = o->name ? o->name : "net";
     Buf cb = {0}, hb = {0};
@@ -785,8 +812,18 @@ static int cmd_run(Ctx *c, const Options *o) {
     buf_free(&cb);
     buf_free(&hb);
     buf_free(&drv);
-    for (int i = 0; ok && i < g->n_inputs; i++)
+    for (int i = 0; ok && i < g->n_inputs; i++) {
+        if (given[i]->dtype == DT_STRING) { /* the strings, each NUL-terminated */
+            Buf sb = {0};
+            const char *const *strs = given[i]->data;
+            for (int64_t k = 0; k < value_numel(given[i]); k++)
+                buf_write(&sb, strs && strs[k] ? strs[k] : "", strlen(strs && strs[k] ? strs[k] : "") + 1);
+            ok = write_plain(arena_printf(a, "%s/in_%d.bin", run_dir, i), sb.data ? sb.data : "", sb.len);
+            buf_free(&sb);
+            continue;
+        }
         ok = write_plain(arena_printf(a, "%s/in_%d.bin", run_dir, i), given[i]->data, value_bytes(given[i]));
+    }
     if (!ok) {
         fprintf(stderr, "dlcc: error: cannot write into %s\n", run_dir);
         run_cleanup();
@@ -849,17 +886,32 @@ static int cmd_run(Ctx *c, const Options *o) {
         p[strcspn(p, "\n")] = 0;
         size_t len = 0;
         uint8_t *data = NULL;
+        bool owned = true; /* data from read_whole (strings: an arena array) */
         if (ok) {
             size_t got = 0;
             data = read_whole(arena_printf(a, "%s/out_%d.bin", run_dir, k), &got);
             Value tmp = {.dtype = (DType)dt, .rank = rank};
             memcpy(tmp.dims, dims, sizeof(int64_t) * (size_t)rank);
             len = value_bytes(&tmp);
-            ok = data && got == len;
+            ok = data && (got == len || dt == DT_STRING);
+            if (ok && dt == DT_STRING) { /* NUL-terminated strings -> pointers */
+                int64_t count = value_numel(&tmp);
+                const char **strs = ARENA_ARRAY(a, const char *, count + 1);
+                size_t at = 0;
+                for (int64_t j = 0; ok && j < count; j++) {
+                    ok = at < got;
+                    strs[j] = ok ? arena_strdup(a, (const char *)data + at) : "";
+                    at += ok ? strlen(strs[j]) + 1 : 0;
+                }
+                free(data);
+                data = (uint8_t *)strs;
+                owned = false;
+            }
         }
         const char *opath = arena_printf(a, "%s/output_%d.pb", odir, k);
         ok = ok && onnx_write_tensor_pb(opath, p, (DType)dt, rank, dims, data);
-        free(data);
+        if (owned)
+            free(data);
         if (!ok) {
             fclose(meta);
             fprintf(stderr, "dlcc: error: cannot write output %d to '%s'\n", k, opath);

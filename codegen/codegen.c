@@ -25,7 +25,7 @@
 #include "codegen.h"
 #include "../passes/passes.h"
 
-typedef enum StoreKind { ST_NONE, ST_STATE, ST_WEIGHTS, ST_INPUT, ST_TARGET } StoreKind;
+typedef enum StoreKind { ST_NONE, ST_STATE, ST_WEIGHTS, ST_INPUT, ST_TARGET, ST_STRINGS } StoreKind;
 
 typedef struct Storage {
     StoreKind kind;
@@ -58,6 +58,13 @@ struct Codegen {
      * graph), and the prefix of kernel names */
     Codegen *root;
     const char *kprefix;
+    /* string tensors: constant string arrays (PREFIX_sK, in strconsts), by
+     * data pointer; the string arena (str_off, -1 until a kernel asks) */
+    Buf strconsts;
+    const void **str_ptr;
+    int n_str, cap_str;
+    int64_t str_off, str_bytes;
+    bool str_req;
 };
 
 static int64_t align64(int64_t x) { return (x + 63) & ~(int64_t)63; }
@@ -89,6 +96,8 @@ static int64_t codegen_own_alloc(Codegen *cg, int64_t bytes) {
 }
 
 /* ---------------------------------------------------------------- weights */
+
+static void codegen_put_string(Buf *out, const char *s);
 
 static int64_t codegen_blob_add(Codegen *cg, const void *data, size_t bytes) {
     static const unsigned char zeros[64];
@@ -130,6 +139,33 @@ const char *emit_weight(Emit *e, const void *data, size_t bytes, DType t) {
                         (long long)cg->woff[i]);
 }
 
+/* A string constant: `static const dlcc_str PREFIX_sK[N] = {...};`, once per
+ * data pointer; returns K. */
+static int codegen_value_strings(Codegen *cg, const Value *v) {
+    cg = cg->root;
+    for (int i = 0; i < cg->n_str; i++)
+        if (cg->str_ptr[i] == v->data)
+            return i;
+    if (cg->n_str == cg->cap_str) {
+        cg->cap_str = cg->cap_str ? 2 * cg->cap_str : 8;
+        const void **p = ARENA_ARRAY(cg->c->arena, const void *, cg->cap_str);
+        if (cg->n_str)
+            memcpy(p, cg->str_ptr, sizeof *p * (size_t)cg->n_str);
+        cg->str_ptr = p;
+    }
+    int k = cg->n_str++;
+    cg->str_ptr[k] = v->data;
+    int64_t n = value_numel(v);
+    const char *const *s = v->data;
+    buf_printf(&cg->strconsts, "static const dlcc_str %s_s%d[%lld] = {", cg->prefix, k, (long long)(n > 0 ? n : 1));
+    for (int64_t i = 0; i < n; i++) {
+        buf_puts(&cg->strconsts, i % 8 ? ", " : "\n    ");
+        codegen_put_string(&cg->strconsts, s && s[i] ? s[i] : "");
+    }
+    buf_puts(&cg->strconsts, n > 0 ? "};\n" : "\"\"};\n");
+    return k;
+}
+
 static int64_t codegen_value_weight(Codegen *cg, const Value *v) {
     if (v->id >= 0 && v->id < cg->g->n_values && cg->g->values[v->id] == v) {
         if (cg->value_woff[v->id] < 0)
@@ -154,6 +190,11 @@ static bool codegen_storage(Codegen *cg, const Value *v, Storage *st) {
     if (value_is_const(v) || (v->kind == VK_PARAM && !cg->c->train)) {
         if (!v->data && value_bytes(v) > 0)
             return false;
+        if (v->dtype == DT_STRING) {
+            st->kind = ST_STRINGS;
+            st->off = codegen_value_strings(cg, v);
+            return true;
+        }
         st->kind = ST_WEIGHTS;
         st->off = codegen_value_weight(cg, v);
         return true;
@@ -200,6 +241,7 @@ static const char *codegen_storage_expr(Codegen *cg, const Storage *st, DType t,
         return arena_printf(a, "(const %s *)(%s_weights + %lld)", ct, cg->prefix, (long long)st->off);
     case ST_INPUT: return arena_printf(a, "(const %s *)in[%d]", ct, st->index);
     case ST_TARGET: return arena_printf(a, "(const %s *)tg[%d]", ct, st->index);
+    case ST_STRINGS: return arena_printf(a, "(const %s *)%s_s%lld", ct, cg->prefix, (long long)st->off);
     case ST_NONE: break;
     }
     return NULL;
@@ -280,7 +322,7 @@ static bool codegen_emit_kernel(Codegen *cg, int i) {
         Value *v = k < n->n_in ? n->in[k] : n->out[k - n->n_in];
         if (!v)
             continue;
-        if (v->dtype == DT_STRING || v->dtype == DT_UNDEF)
+        if (v->dtype == DT_UNDEF)
             return node_error(c, n, "tensors of type %s are not supported by the C code generator",
                               dtype_name(v->dtype));
         bytes[k] = (int64_t)value_bytes(v);
@@ -305,6 +347,7 @@ static bool codegen_emit_kernel(Codegen *cg, int i) {
     Buf body = {0};
     Emit e = {.buf = &body, .node = n, .graph = g, .ctx = c, .cg = cg, .prefix = cg->prefix, .indent = 1};
     int errors = c->n_errors;
+    cg->root->str_req = false;
     if (!info->emit || !info->emit(&e)) {
         if (c->n_errors == errors)
             node_error(c, n, "no code generator for this operator");
@@ -312,7 +355,15 @@ static bool codegen_emit_kernel(Codegen *cg, int i) {
         buf_free(&body);
         return false;
     }
-    if (e.scratch > 0) {
+    if (cg->root->str_req) {
+        if (e.scratch > 0 || cg != cg->root) {
+            buf_free(&body);
+            cg->skip[i] = SKIP_FAILED;
+            return node_error(c, n, "internal error: a kernel that creates strings %s",
+                              e.scratch > 0 ? "asked for scratch" : "is inside a subgraph (not supported)");
+        }
+        cg->ws[i] = arena_printf(a, "(void *)((char *)state + %lld)", (long long)cg->str_off);
+    } else if (e.scratch > 0) {
         const Plan *plan = g->plan;
         if (plan && i < plan->n_nodes && plan->scratch_off && plan->scratch_off[i] >= 0 &&
             plan->scratch_bytes[i] >= e.scratch)
@@ -336,7 +387,7 @@ static bool codegen_emit_kernel(Codegen *cg, int i) {
     for (int k = 0; k < n->n_in + n->n_out; k++) {
         bool is_in = k < n->n_in;
         Value *v = is_in ? n->in[k] : n->out[k - n->n_in];
-        bool restrict_ok = true;
+        bool restrict_ok = !v || bytes[k] > 0; /* empty tensors may share an address (-Wrestrict) */
         for (int j = 0; v && j < n->n_in + n->n_out; j++) {
             Value *w = j < n->n_in ? n->in[j] : n->out[j - n->n_in];
             if (j != k && w && (!is_in || j >= n->n_in) && codegen_storage_overlap(&st[k], bytes[k], &st[j], bytes[j]))
@@ -449,7 +500,7 @@ static void codegen_emit_stage(Codegen *cg, Buf *out, const char *arr, const cha
         buf_printf(out, "    %s[%d] = %s[%d];\n", local, i, arr, i);
         if (bytes)
             buf_printf(out, "    if (!%s[%d])\n        return -DLCC_ERR_ARG;\n", local, i);
-        if (bytes && vals[i]->pinned)
+        if (bytes && vals[i]->pinned && vals[i]->dtype != DT_STRING)
             codegen_emit_pin_check(out, local, i, vals[i]->pinned, bytes);
         if (stage[i] >= 0)
             buf_printf(out,
@@ -480,6 +531,10 @@ void codegen_emit_prologue(Codegen *cg, Buf *out, bool with_targets, bool with_o
     codegen_emit_stage(cg, out, "inputs", "in", g->inputs, g->n_inputs, cg->in_stage);
     if (with_targets)
         codegen_emit_stage(cg, out, "targets", "tg", g->targets, g->n_targets, cg->tg_stage);
+    if (cg->root->str_off >= 0)
+        buf_printf(out, "    ((size_t *)((char *)state + %lld))[0] = 0; /* the string arena */\n"
+                        "    ((size_t *)((char *)state + %lld))[1] = %lld;\n",
+                   (long long)cg->root->str_off, (long long)cg->root->str_off, (long long)cg->root->str_bytes);
 }
 
 void codegen_emit_copy_out(Codegen *cg, Buf *out, const char *array, Value *const *vals, int n) {
@@ -572,10 +627,12 @@ static Codegen *codegen_new(Graph *g, Ctx *c, const char *prefix) {
     cg->skip = ARENA_ARRAY(a, unsigned char, g->n_nodes + 1);
     cg->in_stage = ARENA_ARRAY(a, int64_t, g->n_inputs + 1);
     cg->tg_stage = ARENA_ARRAY(a, int64_t, g->n_targets + 1);
+    cg->str_off = -1;
     return cg;
 }
 
 static void codegen_free(Codegen *cg) {
+    buf_free(&cg->strconsts);
     buf_free(&cg->blob);
     buf_free(&cg->kernels);
 }
@@ -675,6 +732,10 @@ bool codegen_emit(Graph *g, Ctx *c, const char *prefix, Buf *c_out, Buf *h_out) 
         codegen_write_blob(c_out, arena_printf(c->arena, "%s_weights", prefix), (const unsigned char *)cg->blob.data,
                            cg->blob.len, (size_t)align64((int64_t)cg->blob.len));
     }
+    if (cg->strconsts.len) {
+        buf_puts(c_out, "\n/* ---------------------------------------------------------------- string constants */\n");
+        buf_write(c_out, cg->strconsts.data, cg->strconsts.len);
+    }
     buf_puts(c_out, "\n/* ---------------------------------------------------------------- kernels */\n\n");
     if (cg->kernels.len)
         buf_write(c_out, cg->kernels.data, cg->kernels.len);
@@ -754,4 +815,18 @@ const char *codegen_emit_subgraph(Emit *e, Graph *body, int index, int64_t *byte
     buf_free(&fn);
     codegen_free(cg);
     return ok && !ctx_failed(c) ? name : NULL;
+}
+
+/* ---------------------------------------------------------------- string arena */
+
+const char *emit_string_arena(Emit *e) {
+    if (e->measure || !e->cg)
+        return "ws";
+    Codegen *root = e->cg->root;
+    if (root->str_off < 0) {
+        root->str_bytes = e->ctx->string_bytes > 0 ? e->ctx->string_bytes : 65536;
+        root->str_off = codegen_own_alloc(root, 64 + root->str_bytes);
+    }
+    root->str_req = true;
+    return "ws";
 }

@@ -64,6 +64,7 @@ bool emit_error(Emit *e, const char *fmt, ...) __attribute__((format(printf, 2, 
 #define DLCC_ERR_ARG 1      /* NULL pointer / bad argument */
 #define DLCC_ERR_INDEX 2    /* index out of range */
 #define DLCC_ERR_SHAPE 3    /* data-dependent shape exceeds its bound */
+#define DLCC_ERR_STRING 4   /* the string arena (--string-bytes) is full */
 
 /* Writes OUT.c text to c_out and OUT.h text to h_out. */
 bool codegen_emit(Graph *g, Ctx *c, const char *prefix, Buf *c_out, Buf *h_out);
@@ -136,5 +137,16 @@ bool codegen_emit_train(Codegen *cg, Buf *decls, Buf *defs);
  * bodies of one node apart.  Returns NAME (NULL on error) and sets *bytes
  * to the arena bytes the body needs. */
 const char *codegen_emit_subgraph(Emit *e, Graph *body, int index, int64_t *bytes);
+
+/* String tensors (codegen/emit_string.c).  emit_string_arena: the kernel
+ * creates strings; its ws then points at the string arena of the state (a
+ * `size_t used, cap` header, 64 bytes, then the bytes; reset by net_run), so
+ * such a kernel asks for no scratch.  Returns "ws". */
+const char *emit_string_arena(Emit *e);
+/* The string paths of existing ops: Equal (emit_binary), Cast/CastLike. */
+bool emit_string_compare(Emit *e);
+bool emit_string_cast(Emit *e);
+/* Writes a C string literal of s (bytes escaped) to the kernel body. */
+void emit_string_literal(Emit *e, const char *s);
 
 #endif

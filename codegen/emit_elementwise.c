@@ -248,6 +248,8 @@ bool emit_unary(Emit *e) {
 
 bool emit_binary(Emit *e) {
     const Node *n = e->node;
+    if (n->in[0]->dtype == DT_STRING)
+        return emit_string_compare(e);
     const char *expr = elementwise_expr(n, n->in[0]->dtype);
     if (!expr)
         return emit_error(e, "no expression for %s", node_info(n)->name);
@@ -422,6 +424,8 @@ bool emit_cast(Emit *e) {
     const Node *n = e->node;
     const Value *x = n->in[0], *y = n->out[0];
     DType from = x->dtype, to = y->dtype;
+    if (from == DT_STRING || to == DT_STRING)
+        return emit_string_cast(e);
     if (from == to) {
         emit_code(e, "for (int64_t i = 0; i < %lld; i++)\n    y0[i] = x0[i];\n", LL(value_numel(x)));
         return true;

@@ -226,6 +226,36 @@ static bool read_value_info(Loader *L, const Onnx__ValueInfoProto *vi, bool requ
     return true;
 }
 
+/* Ops whose output shape depends on the data (StringSplit's width,
+ * StringNormalizer's length, ImageDecoder's image) take the declared shape
+ * of the output (graph output or value_info): it becomes the node's internal
+ * attribute "__dims<K>", "2,6" or "N,3" (node_declared_dims reads it; the IR
+ * text keeps it). */
+static void note_declared_dims(Loader *L, Graph *g, Value *v, const Onnx__ValueInfoProto *vi) {
+    if (v->kind != VK_NODE || !v->def ||
+        (v->def->op != OP_STRINGSPLIT && v->def->op != OP_STRINGNORMALIZER && v->def->op != OP_IMAGEDECODER))
+        return;
+    DType dt;
+    int rank;
+    int64_t dims[DLCC_MAX_RANK];
+    const char *sym[DLCC_MAX_RANK];
+    const Onnx__TypeProto *tp = vi->type; /* an undeclared shape is no error here */
+    if (!tp || tp->value_case != ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE || !tp->tensor_type ||
+        !tp->tensor_type->has_elem_type || !tp->tensor_type->shape || !dtype_ok(tp->tensor_type->elem_type) ||
+        !read_value_info(L, vi, false, &dt, &rank, dims, sym) || rank < 0)
+        return;
+    Buf b = {0};
+    for (int i = 0; i < rank; i++)
+        if (dims[i] >= 0)
+            buf_printf(&b, "%s%lld", i ? "," : "", (long long)dims[i]);
+        else
+            buf_printf(&b, "%s%s", i ? "," : "", sym[i]);
+    char name[32];
+    snprintf(name, sizeof name, "__dims%d", v->def_index);
+    node_set_attr_string(g, v->def, name, b.data ? b.data : "");
+    buf_free(&b);
+}
+
 /* ---------------------------------------------------------------- attributes */
 
 static Graph *load_graph(Loader *L, const Onnx__GraphProto *gp, Scope *parent, bool top);
@@ -595,6 +625,13 @@ static Graph *load_graph(Loader *L, const Onnx__GraphProto *gp, Scope *parent, b
             continue;
         }
         graph_add_output(g, v);
+        note_declared_dims(L, g, v, gp->output[i]);
+    }
+    for (size_t i = 0; i < gp->n_value_info; i++) {
+        const char *name = gp->value_info[i]->name;
+        Value *v = name ? scope_find(s, name) : NULL;
+        if (v)
+            note_declared_dims(L, g, v, gp->value_info[i]);
     }
     if (top && gp->n_output == 0)
         diag_error(c, loc, "the graph has no outputs");

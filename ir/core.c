@@ -246,7 +246,7 @@ static const struct {
     [DT_I16] = {"i16", "int16_t", "int16_t", 2},
     [DT_I32] = {"i32", "int32_t", "int32_t", 4},
     [DT_I64] = {"i64", "int64_t", "int64_t", 8},
-    [DT_STRING] = {"string", "const char *", "const char *", 0},
+    [DT_STRING] = {"string", "dlcc_str", "dlcc_str", sizeof(const char *)}, /* a pointer per element */
     [DT_BOOL] = {"bool", "uint8_t", "uint8_t", 1},
     [DT_F16] = {"f16", "uint16_t", "float", 2},
     [DT_F64] = {"f64", "double", "double", 8},

@@ -8,6 +8,7 @@
  */
 #include "ir.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -336,4 +337,39 @@ void node_set_attr_floats(Graph *g, Node *n, const char *name, const double *v, 
     Attr *a = node_set_attr(g, n, name, AT_FLOATS);
     a->n = count;
     a->floats = arena_memdup(g->arena, v, sizeof(double) * (size_t)count);
+}
+
+/* The declared shape of output k, the internal attribute "__dims<k>" that
+ * the ONNX reader writes for the data-dependent outputs of StringSplit,
+ * StringNormalizer and ImageDecoder ("2,6", "N,3": symbolic names are looked
+ * up in the --dim bindings): false when the model declares none or names a dimension that no --dim binds (when fill is
+ * given, such a dimension takes fill[d] if fill[d] >= 0). */
+bool node_declared_dims(const Node *n, const Ctx *c, int k, int *rank, int64_t *dims, const int64_t *fill,
+                          int fill_rank) {
+    char name[32];
+    snprintf(name, sizeof name, "__dims%d", k);
+    const char *s = attr_string(n, name, NULL);
+    if (!s)
+        return false;
+    *rank = 0;
+    while (*s && *rank < DLCC_MAX_RANK) {
+        const char *e = strchr(s, ',');
+        size_t len = e ? (size_t)(e - s) : strlen(s);
+        int d = *rank;
+        if (len > 0 && s[0] >= '0' && s[0] <= '9') {
+            dims[d] = strtoll(s, NULL, 10);
+        } else {
+            dims[d] = -1;
+            for (int i = 0; i < c->n_dims; i++)
+                if (strlen(c->dims[i].name) == len && !strncmp(c->dims[i].name, s, len))
+                    dims[d] = c->dims[i].value;
+            if (dims[d] < 0 && fill && d < fill_rank)
+                dims[d] = fill[d];
+            if (dims[d] < 0)
+                return false;
+        }
+        (*rank)++;
+        s = e ? e + 1 : s + len;
+    }
+    return true;
 }

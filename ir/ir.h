@@ -95,7 +95,7 @@ typedef enum DType {
 
 const char *dtype_name(DType t);      /* ".dl" spelling: "f32", "i64", ... */
 DType dtype_from_name(const char *s); /* DT_UNDEF when unknown */
-size_t dtype_size(DType t);           /* bytes per stored element; 0 for string */
+size_t dtype_size(DType t);           /* bytes per stored element; string: a pointer */
 bool dtype_is_float(DType t);         /* f16, bf16, f32, f64, float8 */
 bool dtype_is_int(DType t);           /* signed or unsigned integer, not bool */
 bool dtype_is_signed(DType t);
@@ -143,6 +143,7 @@ typedef struct Ctx {
     const char **freeze;     /* --freeze NAME,... */
     int n_freeze;
     const char *weights_dir; /* --emit=ir: where large weights are written */
+    int64_t string_bytes;    /* --string-bytes: the string arena of net_run; 0: 65536 */
 } Ctx;
 
 void ctx_init(Ctx *c);
@@ -337,6 +338,11 @@ Attr *node_set_attr(Graph *g, Node *n, const char *name, AttrKind kind);
 void node_set_attr_int(Graph *g, Node *n, const char *name, int64_t v);
 void node_set_attr_float(Graph *g, Node *n, const char *name, double v);
 void node_set_attr_string(Graph *g, Node *n, const char *name, const char *s);
+/* The declared shape of data-dependent output k (internal attribute "__dims<k>",
+ * written by the ONNX reader; symbolic names bound by --dim): false when there
+ * is none or a name is unbound (then fill[d] is taken when fill[d] >= 0). */
+bool node_declared_dims(const Node *n, const Ctx *c, int k, int *rank, int64_t *dims, const int64_t *fill,
+                        int fill_rank);
 void node_set_attr_ints(Graph *g, Node *n, const char *name, const int64_t *v, int count);
 void node_set_attr_floats(Graph *g, Node *n, const char *name, const double *v, int count);
 static inline const OpInfo *node_info(const Node *n) { return &op_table[n->op]; }

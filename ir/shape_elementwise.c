@@ -116,9 +116,9 @@ bool shape_dropout(Node *n, Ctx *c) {
 bool shape_cast(Node *n, Ctx *c) {
     const Value *x = n->in[0];
     DType to = n->n_in > 1 && n->in[1] ? n->in[1]->dtype : (DType)attr_int(n, "to", 0);
-    if (to <= DT_UNDEF || to >= DT_COUNT || to == DT_STRING || to == DT_C64 || to == DT_C128 || !dtype_size(to))
+    if (to <= DT_UNDEF || to >= DT_COUNT || to == DT_C64 || to == DT_C128 || !dtype_size(to))
         return node_error(c, n, "unsupported target type %d", (int)to);
-    if (x->dtype == DT_STRING || x->dtype == DT_C64 || x->dtype == DT_C128)
+    if (x->dtype == DT_C64 || x->dtype == DT_C128)
         return node_error(c, n, "unsupported source type %s", dtype_name(x->dtype));
     const char *mode = attr_string(n, "round_mode", "up");
     if (strcmp(mode, "up") && strcmp(mode, "down") && strcmp(mode, "nearest"))

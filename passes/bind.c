@@ -19,6 +19,25 @@ static const DimBinding *find_binding(const Ctx *c, const char *sym) {
     return NULL;
 }
 
+/* Marks the bindings named in the declared shapes of data-dependent outputs
+ * ("__dims<K>" = "N,3", see node_declared_dims) as used. */
+static void bind_mark_declared(const Graph *g, const Ctx *c, bool *used) {
+    for (int i = 0; i < g->n_nodes; i++) {
+        const Node *n = g->nodes[i];
+        for (int a = 0; a < n->n_attrs; a++) {
+            if (strncmp(n->attrs[a].name, "__dims", 6) || n->attrs[a].kind != AT_STRING || !n->attrs[a].s)
+                continue;
+            for (const char *p = n->attrs[a].s; *p;) {
+                size_t len = strcspn(p, ",");
+                for (int k = 0; k < c->n_dims; k++)
+                    if (strlen(c->dims[k].name) == len && !strncmp(c->dims[k].name, p, len))
+                        used[k] = true;
+                p += len + (p[len] == ',');
+            }
+        }
+    }
+}
+
 bool pass_bind_dims(Graph *g, Ctx *c) {
     bool *used = arena_alloc(c->arena, sizeof(bool) * (size_t)(c->n_dims + 1));
     const char **warned = arena_alloc(c->arena, sizeof(char *) * (size_t)(g->n_values * DLCC_MAX_RANK + 1));
@@ -56,6 +75,7 @@ bool pass_bind_dims(Graph *g, Ctx *c) {
             v->sym[d] = NULL;
         }
     }
+    bind_mark_declared(g, c, used);
     for (int i = 0; i < c->n_dims; i++) {
         bool seen = used[i];
         for (int k = 0; k < i && !seen; k++) /* an earlier duplicate of a used binding */

@@ -724,7 +724,7 @@ bool fold_node(Graph *g, Node *n, Ctx *c) {
     bool done = true;
     for (int i = 0; i < n->n_out; i++) {
         const Value *y = n->out[i];
-        if (y->rank < 0 || dtype_size(y->dtype) == 0)
+        if (y->rank < 0 || dtype_size(y->dtype) == 0 || y->dtype == DT_STRING) /* strings: run time */
             return false;
         if (!ev->shape_only && value_numel(y) > FOLD_MAX_ELEMS)
             return false;
@@ -736,7 +736,8 @@ bool fold_node(Graph *g, Node *n, Ctx *c) {
         const Value *x = n->in[i];
         if (!x)
             continue;
-        if (x->rank < 0 || (!ev->shape_only && (!fold_value_is_const(x, c) || dtype_size(x->dtype) == 0)))
+        if (x->rank < 0 ||
+            (!ev->shape_only && (!fold_value_is_const(x, c) || dtype_size(x->dtype) == 0 || x->dtype == DT_STRING)))
             return false;
         if (ev->shape_only)
             break; /* only input 0 matters */

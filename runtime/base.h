@@ -11,6 +11,12 @@
 #define DLCC_ERR_INDEX 2 /* index out of range (Gather, ...) */
 #define DLCC_ERR_SHAPE 3 /* data-dependent shape exceeds its bound */
 #endif
+#ifndef DLCC_ERR_STRING
+#define DLCC_ERR_STRING 4 /* the string arena (--string-bytes) is full */
+#endif
+
+/* A string tensor element: a NUL-terminated UTF-8 string (dtype 8). */
+typedef const char *dlcc_str;
 
 #if defined(_MSC_VER) && !defined(__clang__)
 #define DLCC_INLINE static __inline

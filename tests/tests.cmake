@@ -64,6 +64,14 @@ if(DLCC_GOLDEN_INPUTS)
                        ENVIRONMENT "${DLCC_TEST_ENV}")
 endif()
 
+# ---- the C API of string tensors: generated code driven by a C program
+# (tests/strings/run_string_api.sh)
+add_test(NAME golden/string-api
+         COMMAND sh ${DLCC_TESTS_DIR}/strings/run_string_api.sh $<TARGET_FILE:dlcc>
+                 ${CMAKE_BINARY_DIR}/string-api)
+set_tests_properties(golden/string-api PROPERTIES LABELS golden TIMEOUT 120
+                     ENVIRONMENT "${DLCC_TEST_ENV}")
+
 # ---- ONNX backend conformance, one ctest per suite
 if(DEFINED ENV{DLCC_ONNX_BACKEND})
   set(DLCC_ONNX_BACKEND $ENV{DLCC_ONNX_BACKEND})
@@ -204,4 +212,11 @@ add_test(NAME golden/train-roundtrip
          COMMAND ${DLCC_PYTHON} ${DLCC_TESTS_DIR}/golden/train/train_roundtrip.py
                  --dlcc $<TARGET_FILE:dlcc> --cc ${CMAKE_C_COMPILER})
 set_tests_properties(golden/train-roundtrip PROPERTIES LABELS golden TIMEOUT 600
+                     ENVIRONMENT "${DLCC_TEST_ENV}")
+
+# ---- ImageDecoder: generated decoders against Pillow, bit for bit (tests/image)
+add_test(NAME image/decoders
+         COMMAND ${DLCC_PYTHON} ${DLCC_TESTS_DIR}/image/check_images.py
+                 --dlcc $<TARGET_FILE:dlcc> --cc ${CMAKE_C_COMPILER})
+set_tests_properties(image/decoders PROPERTIES LABELS "image;onnx" TIMEOUT 300
                      ENVIRONMENT "${DLCC_TEST_ENV}")

@@ -17,6 +17,10 @@
  * tensor.  Output buffers are pre-filled with 0xFF and followed by guard bytes,
  * so unwritten elements and overruns show up.  "zeros" as an input file means
  * a zero tensor of the descriptor's shape (the onnx-backend `light` models).
+ * String tensors (dtype 8) are arrays of `const char *`: an input's pointer
+ * array and its strings' bytes must come back unchanged; an output's pointer
+ * array is pre-filled and guarded like any buffer, and its strings compare
+ * exactly.
  *
  * Exit status: 0 passed, 1 wrong output, 2 bad test data or a dtype/shape that
  * disagrees with the descriptors, 3 net_init/net_run returned an error,
@@ -151,6 +155,7 @@ int main(int argc, char **argv)
     static TioTensor inputs[MAX_TENSORS], expect[MAX_TENSORS];
     static const void *in_ptrs[MAX_TENSORS];
     static void *copies[MAX_TENSORS];
+    static char **str_copies[MAX_TENSORS]; /* string inputs: copies of the bytes */
     static unsigned char *out_bufs[MAX_TENSORS];
     static void *out_ptrs[MAX_TENSORS];
 
@@ -175,6 +180,15 @@ int main(int argc, char **argv)
         size_t bytes = inputs[k].count * inputs[k].elem_size;
         copies[k] = malloc(bytes + 1);
         memcpy(copies[k], inputs[k].data, bytes);
+        if (inputs[k].dtype == 8) {
+            str_copies[k] = calloc(inputs[k].count + 1, sizeof(char *));
+            for (size_t j = 0; j < inputs[k].count; j++) {
+                const char *sj = ((char **)inputs[k].data)[j];
+                size_t len = strlen(sj ? sj : "");
+                str_copies[k][j] = malloc(len + 1);
+                memcpy(str_copies[k][j], sj ? sj : "", len + 1);
+            }
+        }
         in_ptrs[k] = inputs[k].data;
     }
     for (int k = 0; k < n_out; k++) {
@@ -223,6 +237,14 @@ int main(int argc, char **argv)
             if (memcmp(copies[k], inputs[k].data, inputs[k].count * inputs[k].elem_size)) {
                 printf("net_run modified input %d '%s'\n", k, desc_in(k)->name);
                 return 4;
+            }
+        for (int k = 0; k < n_in; k++)
+            for (size_t j = 0; str_copies[k] && j < inputs[k].count; j++) {
+                const char *sj = ((char **)inputs[k].data)[j];
+                if (strcmp(sj ? sj : "", str_copies[k][j])) {
+                    printf("net_run modified string %zu of input %d '%s'\n", j, k, desc_in(k)->name);
+                    return 4;
+                }
             }
         for (int k = 0; k < n_out; k++) {
             if (!check_guard(out_bufs[k] + expect[k].count * expect[k].elem_size, "output", k))

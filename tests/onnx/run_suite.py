@@ -201,7 +201,7 @@ def discover(args):
 
 # ---------------------------------------------------------------- one test
 
-NON_NUMERIC = {8: "string tensors", 14: "complex64 tensors", 15: "complex128 tensors"}
+NON_NUMERIC = {14: "complex64 tensors", 15: "complex128 tensors"}  # strings (8) run since the string API
 
 
 def model_info(tools, model, inputs, deadline):

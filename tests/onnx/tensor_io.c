@@ -10,6 +10,9 @@
  * their 16-bit patterns, float8 (e8m0 too) as bytes, and
  * int4/uint4/float4/int2/uint2 unpacked to one element per byte.  tio_compare decodes every float type to double and
  * applies the ONNX backend-test style tolerance |got-want| <= atol+rtol*|want|.
+ * String tensors (dtype 8) become arrays of `const char *` (the generated
+ * API's layout), each string malloc'd and NUL-terminated; tio_compare
+ * compares them exactly, and tio_write_string_pb writes string outputs back.
  */
 #include "tensor_io.h"
 
@@ -33,6 +36,7 @@ size_t tio_dtype_size(int dtype)
     switch (dtype) {
     case T_F32: case T_I32: case T_U32: return 4;
     case T_I64: case T_U64: case T_F64: return 8;
+    case T_STR: return sizeof(char *);
     case T_U16: case T_I16: case T_F16: case T_BF16: return 2;
     case T_U8: case T_I8: case T_BOOL: case T_F8E4M3FN: case T_F8E4M3FNUZ:
     case T_F8E5M2: case T_F8E5M2FNUZ: case T_U4: case T_I4: case T_F4E2M1:
@@ -65,6 +69,9 @@ void tio_format_type(int dtype, int rank, const int64_t *dims, char *buf, size_t
 
 void tio_free(TioTensor *t)
 {
+    if (t->dtype == T_STR && t->data)
+        for (size_t i = 0; i < t->count; i++)
+            free(((char **)t->data)[i]);
     free(t->data);
     t->data = NULL;
 }
@@ -208,7 +215,23 @@ int tio_read_pb(const char *path, TioTensor *t, char *err, size_t errlen)
         snprintf(err, errlen, "%s: out of memory", path);
         goto out;
     }
-    if (p->has_raw_data) {
+    if (t->dtype == T_STR) {
+        if (p->n_string_data != t->count) {
+            snprintf(err, errlen, "%s: %zu strings for %zu elements", path, p->n_string_data, t->count);
+            goto out;
+        }
+        for (size_t i = 0; i < t->count; i++) {
+            char *str = malloc(p->string_data[i].len + 1);
+            if (!str) {
+                snprintf(err, errlen, "%s: out of memory", path);
+                goto out;
+            }
+            if (p->string_data[i].len)
+                memcpy(str, p->string_data[i].data, p->string_data[i].len);
+            str[p->string_data[i].len] = 0;
+            ((char **)t->data)[i] = str;
+        }
+    } else if (p->has_raw_data) {
         size_t k = sub_bits(t->dtype) ? 8 / (size_t)sub_bits(t->dtype) : 1;
         size_t need = k > 1 ? (t->count + k - 1) / k : t->count * t->elem_size;
         if (p->raw_data.len != need) {
@@ -324,11 +347,46 @@ static void format_index(const TioTensor *t, size_t flat, char *buf, size_t len)
         snprintf(buf + n, len - (size_t)n, "]");
 }
 
+/* A pointer the generated code left as the harness's 0xFF fill, or NULL. */
+static const char *string_at(const void *got, size_t i, int *bad_ptr)
+{
+    const char *p;
+    memcpy(&p, (const char *)got + i * sizeof p, sizeof p);
+    uintptr_t all = (uintptr_t)-1;
+    *bad_ptr = !p || (uintptr_t)p == all;
+    return *bad_ptr ? NULL : p;
+}
+
+static size_t compare_strings(const TioTensor *expect, const void *got, char *msg, size_t msglen)
+{
+    size_t bad = 0, first = 0;
+    for (size_t i = 0; i < expect->count; i++) {
+        int bad_ptr;
+        const char *g = string_at(got, i, &bad_ptr);
+        if (bad_ptr || strcmp(g, ((char *const *)expect->data)[i])) {
+            if (bad++ == 0)
+                first = i;
+        }
+    }
+    if (bad && msg) {
+        char fi[96];
+        int bad_ptr;
+        format_index(expect, first, fi, sizeof fi);
+        const char *g = string_at(got, first, &bad_ptr);
+        snprintf(msg, msglen, "%zu of %zu strings differ; first at %s: got %s%.80s%s, want \"%.80s\"", bad,
+                 expect->count, fi, g ? "\"" : "", g ? g : "an unset pointer", g ? "\"" : "",
+                 ((char *const *)expect->data)[first]);
+    }
+    return bad;
+}
+
 size_t tio_compare(const TioTensor *expect, const void *got, double rtol, double atol,
                    char *msg, size_t msglen)
 {
     size_t bad = 0, first = 0, worst = 0;
     double worst_err = -1;
+    if (expect->dtype == T_STR)
+        return compare_strings(expect, got, msg, msglen);
     int fl = is_float(expect->dtype);
     if (fl && rtol < dtype_min_rtol(expect->dtype))
         rtol = dtype_min_rtol(expect->dtype);

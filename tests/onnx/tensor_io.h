@@ -22,7 +22,7 @@ typedef struct {
 } TioTensor;
 
 /* Bytes per element as dlcc stores it (bool 1, f16/bf16 2, 4-bit types
- * unpacked to 1); 0 for types the tests cannot carry (string, complex). */
+ * unpacked to 1, string a `char *`); 0 for types the tests cannot carry (complex). */
 size_t tio_dtype_size(int dtype);
 const char *tio_dtype_name(int dtype);
 

@@ -1,0 +1,34 @@
+/*
+ * emit_image.c: the ImageDecoder kernel.
+ *
+ * The kernel is one call of dlcc_img_decode (runtime/image.h, pasted in
+ * when the graph has an ImageDecoder) with the input's byte count, the
+ * static output size [H, W] from shape inference (ir/shape_image.c), the
+ * pixel format and the node's scratch.  The scratch holds the JPEG decoder
+ * state and its component planes, or PNG's gathered IDAT data and inflated
+ * rows; its size depends only on the input length and H, W, so it is fixed
+ * here.  The decoder's result is the kernel's: 0, -DLCC_ERR_SHAPE for an
+ * image of another size, -DLCC_ERR_ARG for bad or unsupported data.
+ */
+#include "codegen.h"
+#include "../ir/shape_image.h"
+
+/* Must match the layout of runtime/image.h (DLCC_IMG_STATE + the larger of
+ * the PNG and JPEG needs). */
+static int64_t image_scratch_bytes(int64_t n, int64_t h, int64_t w) {
+    int64_t png = n + h * (8 * w + 8) + 64;
+    int64_t jpg = 9 * (w + 32) * (h + 32) + 4 * (w + 32); /* planes, progressive coefficients */
+    return 32768 + (png > jpg ? png : jpg);
+}
+
+bool emit_image_decoder(Emit *e) {
+    const Node *n = e->node;
+    const Value *x = n->in[0], *y = n->out[0];
+    int64_t len = x->dims[0], h = y->dims[0], w = y->dims[1];
+    int64_t bytes = image_scratch_bytes(len, h, w);
+    emit_use_runtime(e, "image");
+    const char *ws = emit_scratch(e, (size_t)bytes);
+    emit_code(e, "return dlcc_img_decode(x0, %lld, y0, %lld, %lld, %d, (uint8_t *)%s, %lld);\n", (long long)len,
+              (long long)h, (long long)w, image_pixel_format(n), ws, (long long)bytes);
+    return true;
+}
