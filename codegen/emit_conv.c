@@ -8,7 +8,9 @@
  * into Y first and the GEMM accumulates onto it.  Everything else (other
  * dtypes, 3-D and up, depthwise) is a direct loop nest with the shapes as
  * constants: over outputs, then input channels of the group, then kernel
- * taps, skipping taps that land in the padding.
+ * taps, skipping taps that land in the padding.  f32 2-D depthwise
+ * convolutions (one input channel per group, any channel multiplier) have
+ * their own row-wise kernel (emit_conv_depthwise2d).
  *
  * A Conv may carry an activation fused by passes/fuse.c (internal
  * attributes __act = "relu" | "leaky_relu" | "clip", __act_alpha,
@@ -96,6 +98,53 @@ static bool emit_conv_direct(Emit *e, const NNWindow *w, int64_t group) {
     return true;
 }
 
+/* Depthwise f32 2-D convolution (one input channel per group): for every
+ * output row, the bias, then for each kernel tap a multiply-add of a
+ * contiguous run of the output row with a (strided) run of one input row.
+ * The runs' bounds are compile-time constants per tap, so the inner loops
+ * have no padding tests and vectorise; the row stays in L1 across taps.
+ * A fused activation is applied to the row after its last tap. */
+static bool emit_conv_depthwise2d(Emit *e, const NNWindow *w, int64_t group) {
+    const Node *n = e->node;
+    const Value *x = n->in[0], *b = n->n_in > 2 ? n->in[2] : NULL, *y = n->out[0];
+    int64_t N = x->dims[0], C = x->dims[1], M = y->dims[1], Mg = M / group;
+    int64_t H = w->in[0], W = w->in[1], KH = w->k[0], KW = w->k[1], OH = w->out[0], OW = w->out[1];
+    int64_t sh = w->s[0], sw = w->s[1], dh = w->d[0], dw = w->d[1], ph = w->pb[0], pw = w->pb[1];
+    emitf(e, "    for (int64_t n = 0; n < %lld; n++)\n", LL(N));
+    emitf(e, "    for (int64_t m = 0; m < %lld; m++) {\n", LL(M));
+    emitf(e, "        const float *restrict xp = x0 + (n * %lld + m / %lld) * %lld;\n", LL(C), LL(Mg), LL(H * W));
+    emitf(e, "        const float *restrict wp = x1 + m * %lld;\n", LL(KH * KW));
+    emitf(e, "        float *restrict yp = y0 + (n * %lld + m) * %lld;\n", LL(M), LL(OH * OW));
+    emitf(e, "        const float bias = %s;\n", b ? "x2[m]" : "0.0f");
+    emitf(e, "        for (int64_t oh = 0; oh < %lld; oh++) {\n", LL(OH));
+    emitf(e, "            float *restrict yr = yp + oh * %lld;\n", LL(OW));
+    emitf(e, "            for (int64_t ow = 0; ow < %lld; ow++)\n                yr[ow] = bias;\n", LL(OW));
+    emitf(e, "            for (int64_t kh = 0; kh < %lld; kh++) {\n", LL(KH));
+    emitf(e, "                const int64_t ih = oh * %lld - %lld + kh * %lld;\n", LL(sh), LL(ph), LL(dh));
+    emitf(e, "                if (ih < 0 || ih >= %lld)\n                    continue;\n", LL(H));
+    emitf(e, "                const float *restrict xr = xp + ih * %lld;\n", LL(W));
+    for (int64_t kw = 0; kw < KW; kw++) {
+        int64_t off = kw * dw - pw; /* valid ow: 0 <= ow * sw + off < W */
+        int64_t lo = off >= 0 ? 0 : (-off + sw - 1) / sw;
+        int64_t hi = W - off <= 0 ? 0 : (W - off + sw - 1) / sw;
+        if (hi > OW)
+            hi = OW;
+        if (lo >= hi)
+            continue;
+        emitf(e, "                {\n                    const float wv = wp[kh * %lld + %lld];\n", LL(KW), LL(kw));
+        emitf(e, "                    for (int64_t ow = %lld; ow < %lld; ow++)\n", LL(lo), LL(hi));
+        emitf(e, "                        yr[ow] += wv * xr[ow * %lld + %lld];\n                }\n", LL(sw), LL(off));
+    }
+    emitf(e, "            }\n");
+    const char *act = conv_act_expr(e, "float", "v");
+    if (act) {
+        emitf(e, "            for (int64_t ow = 0; ow < %lld; ow++) {\n", LL(OW));
+        emitf(e, "                const float v = yr[ow];\n                yr[ow] = %s;\n            }\n", act);
+    }
+    emitf(e, "        }\n    }\n");
+    return true;
+}
+
 bool emit_conv(Emit *e) {
     const Node *n = e->node;
     const Value *x = n->in[0], *wt = n->in[1], *b = n->n_in > 2 ? n->in[2] : NULL, *y = n->out[0];
@@ -107,9 +156,10 @@ bool emit_conv(Emit *e) {
     if (value_numel(y) == 0)
         return true;
     int64_t N = x->dims[0], C = x->dims[1], M = y->dims[1], Cg = C / group, Mg = M / group;
-    bool depthwise = Cg == 1 && Mg == 1 && group > 1;
-    if (y->dtype != DT_F32 || x->dtype != DT_F32 || wt->dtype != DT_F32 || (b && b->dtype != DT_F32) || nsp > 2 ||
-        depthwise)
+    bool f32 = y->dtype == DT_F32 && x->dtype == DT_F32 && wt->dtype == DT_F32 && (!b || b->dtype == DT_F32);
+    if (f32 && nsp == 2 && Cg == 1 && group > 1)
+        return emit_conv_depthwise2d(e, &w, group);
+    if (!f32 || nsp > 2 || (Cg == 1 && Mg == 1 && group > 1))
         return emit_conv_direct(e, &w, group);
 
     int64_t IS = nn_prod(w.in, 0, nsp), OS = nn_prod(w.out, 0, nsp), KK = nn_prod(w.k, 0, nsp);

@@ -249,9 +249,14 @@ DLCC_RT_FN void dlcc_sgemm(int64_t M, int64_t N, int64_t K, float alpha, const f
         dlcc_sgemv_rows(N, K, alpha, A, csa, B, rsb, beta, C, 1);
         return;
     }
-    if (M == 1 && rsb == 1 && csa == 1) {
+    /* A few rows (a recurrent step, a small batch) times B^T with B's
+     * columns contiguous: dot products, no packing; each column of B is
+     * read once and used for every row while it is in L1. */
+    if (M <= 4 && rsb == 1 && csa == 1) {
         for (int64_t j = 0; j < N; j++)
-            C[j] = alpha * dlcc_sdot(A, B + j * csb, K) + (beta != 0.0f ? beta * C[j] : 0.0f);
+            for (int64_t i = 0; i < M; i++)
+                C[i * ldc + j] = alpha * dlcc_sdot(A + i * rsa, B + j * csb, K) +
+                                 (beta != 0.0f ? beta * C[i * ldc + j] : 0.0f);
         return;
     }
     if (N == 1 && csa == 1 && rsb == 1) {

@@ -188,6 +188,10 @@ set_tests_properties(onnx/dropout-mode PROPERTIES LABELS onnx TIMEOUT 300 ENVIRO
 add_test(NAME onnx/seeded-random
          COMMAND ${DLCC_PYTHON} ${DLCC_TESTS_DIR}/onnx/seeded_random.py --dlcc $<TARGET_FILE:dlcc>)
 set_tests_properties(onnx/seeded-random PROPERTIES LABELS onnx TIMEOUT 300 ENVIRONMENT "${DLCC_TEST_ENV}")
+# ---- depthwise 2-D convolution (its own kernel) against numpy, many shapes
+add_test(NAME onnx/depthwise
+         COMMAND ${DLCC_PYTHON} ${DLCC_TESTS_DIR}/onnx/depthwise.py --dlcc $<TARGET_FILE:dlcc>)
+set_tests_properties(onnx/depthwise PROPERTIES LABELS onnx TIMEOUT 300 ENVIRONMENT "${DLCC_TEST_ENV}")
 
 # ---- the hand-written .dl examples against PyTorch
 include(${DLCC_TESTS_DIR}/models/dl_examples.cmake)
