@@ -199,11 +199,12 @@ bool emit_swish(Emit *e) {
     if (N == 0)
         return true;
     DType t = x->dtype;
+    emit_use_runtime(e, "math");
     emit_code(e, "typedef %s T;\n", dtype_ctype_compute(t));
     emit_code(e, "const T alpha = (T)%.17g;\n", (double)(float)attr_float(n, "alpha", 1.0));
     emit_code(e, "for (int64_t i = 0; i < %lld; i++) {\n", LL(N));
     emit_code(e, "const T v = %s;\n", emit_load(e, t, "x0", "i"));
-    emit_store(e, t, "y0", "i", "v / ((T)1 + exp(-alpha * v))");
+    emit_store(e, t, "y0", "i", "v / ((T)1 + DLCC_EXP(-alpha * v))");
     emit_code(e, "}\n");
     return true;
 }
