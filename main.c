@@ -73,6 +73,8 @@ static const char usage_text[] =
     "  --print-after=PASS       dump the IR after PASS to stderr\n"
     "  --print-after-all        dump the IR after every pass\n"
     "  --verify-each            run the IR verifier after every pass\n"
+    "  --sequence NAME=SHAPE,...  a sequence input's items (2x3,4,() ...; NAME= for none)\n"
+    "  --absent NAME            compile optional input NAME as empty\n"
     "  --string-bytes N         bytes of the string arena in the state (default 65536)\n"
     "  --const-input NAME=FILE.pb  specialise: input NAME is the constant in FILE.pb\n"
     "                           (it keeps its API slot; the value passed at run time is not read)\n"
@@ -235,6 +237,55 @@ static bool in_list(const char *const *list, const char *s, size_t n) {
 }
 
 /* Returns -1 to go on, else the exit status. */
+static void add_seq_binding(Ctx *c, SeqBinding b) {
+    SeqBinding *grown = ARENA_ARRAY(c->arena, SeqBinding, c->n_seqs + 1);
+    if (c->n_seqs)
+        memcpy(grown, c->seqs, sizeof(SeqBinding) * (size_t)c->n_seqs);
+    grown[c->n_seqs++] = b;
+    c->seqs = grown;
+}
+
+/* --sequence NAME=SHAPE,SHAPE,...: SHAPE is 2x3, 4, or () for a scalar;
+ * nothing after '=' is an empty sequence. */
+static bool parse_sequence_option(Ctx *c, const char *v) {
+    const char *eq = strrchr(v, '=');
+    if (!eq || eq == v)
+        return false;
+    SeqBinding b = {.name = arena_strndup(c->arena, v, (size_t)(eq - v))};
+    const char *p = eq + 1;
+    int cap = 1;
+    for (const char *q = p; *q; q++)
+        cap += *q == ',';
+    b.rank = ARENA_ARRAY(c->arena, int, cap);
+    b.dims = (int64_t(*)[8])arena_alloc(c->arena, sizeof(int64_t[8]) * (size_t)cap);
+    while (*p) {
+        int r = 0;
+        if (!strncmp(p, "()", 2)) {
+            p += 2;
+        } else {
+            for (;;) {
+                char *end;
+                errno = 0;
+                long long d = strtoll(p, &end, 10);
+                if (errno || end == p || d < 0 || r == DLCC_MAX_RANK)
+                    return false;
+                b.dims[b.n][r++] = d;
+                p = end;
+                if (*p != 'x')
+                    break;
+                p++;
+            }
+        }
+        b.rank[b.n++] = r;
+        if (*p == ',' && p[1])
+            p++;
+        else if (*p)
+            return false;
+    }
+    add_seq_binding(c, b);
+    return true;
+}
+
 static int parse_args(int argc, char **argv, Options *o, Ctx *c) {
     memset(o, 0, sizeof *o);
     Arena *a = c->arena;
@@ -294,6 +345,13 @@ static int parse_args(int argc, char **argv, Options *o, Ctx *c) {
             c->dims[c->n_dims].name = arena_strndup(a, v, (size_t)(eq - v));
             c->dims[c->n_dims].value = n;
             c->n_dims++;
+        } else if ((v = option_value(argc, argv, &i, "--sequence", &missing))) {
+            if (!parse_sequence_option(c, v))
+                return usage_error("--sequence %s: expected NAME=SHAPE,SHAPE,... (SHAPE: 2x3, 4 or () for a "
+                                   "scalar; NAME= for an empty sequence)",
+                                   v);
+        } else if ((v = option_value(argc, argv, &i, "--absent", &missing))) {
+            add_seq_binding(c, (SeqBinding){.name = v, .n = -1});
         } else if ((v = option_value(argc, argv, &i, "--string-bytes", &missing))) {
             char *end;
             errno = 0;
@@ -755,6 +813,12 @@ static int cmd_run(Ctx *c, const Options *o) {
     Graph *g = has_suffix(o->model, ".dl") ? dsl_load(c, o->model) : onnx_load(c, o->model);
     if (!g || ctx_failed(c))
         return fail(c);
+    if (g->in_slots || g->out_slots) {
+        Loc loc = {o->model, 0, 0, NULL, NULL};
+        diag_error(c, loc, "dlcc run does not take sequence or optional inputs or outputs yet; compile the model "
+                           "and call the generated API");
+        return fail(c);
+    }
     Graph *tg = graph_new(c->arena, "inputs");
     Value **given = ARENA_ARRAY(c->arena, Value *, g->n_inputs + 1);
     int status = run_match_inputs(c, o, g, tg, given);

@@ -477,6 +477,110 @@ void codegen_emit_descs(Codegen *cg, Buf *out, const char *what, Value *const *v
     buf_puts(out, "};\n");
 }
 
+/* ---------------------------------------------------------------- sequence and optional slots */
+
+static int codegen_run_outputs(const Codegen *cg);
+
+/* The C expression of API item `flat` (an index into g->inputs or
+ * g->outputs): arr[k] for a tensor or optional slot k, the j-th pointer of
+ * the caller's array for a sequence slot. */
+static const char *codegen_item_expr(Codegen *cg, bool output, const char *arr, int flat) {
+    const Graph *g = cg->g;
+    const IoSlot *slots = output ? g->out_slots : g->in_slots;
+    int n = output ? g->n_out_slots : g->n_in_slots;
+    if (!slots || cg != cg->root)
+        return arena_printf(cg->c->arena, "%s[%d]", arr, flat);
+    for (int k = 0, at = 0; k < n; k++) {
+        if (flat < at + slots[k].n) {
+            if (slots[k].kind == IO_TENSOR || slots[k].kind == IO_OPTIONAL)
+                return arena_printf(cg->c->arena, "%s[%d]", arr, k);
+            return arena_printf(cg->c->arena, "((%svoid *const *)%s[%d])[%d]", output ? "" : "const ", arr, k,
+                                flat - at);
+        }
+        at += slots[k].n;
+    }
+    return arena_printf(cg->c->arena, "%s[%d]", arr, flat);
+}
+
+static int codegen_slot_count(const Codegen *cg, bool output, int n_flat) {
+    const Graph *g = cg->g;
+    if (output)
+        return g->out_slots ? g->n_out_slots : n_flat;
+    return g->in_slots ? g->n_in_slots : n_flat;
+}
+
+/* Checks that a sequence slot's pointer array is there. */
+static void codegen_emit_slot_checks(Codegen *cg, Buf *out, bool output, const char *arr) {
+    const IoSlot *slots = output ? cg->g->out_slots : cg->g->in_slots;
+    int n = output ? cg->g->n_out_slots : cg->g->n_in_slots;
+    for (int k = 0; slots && k < n; k++)
+        if ((slots[k].kind == IO_SEQUENCE || slots[k].kind == IO_OPTIONAL_SEQUENCE) && slots[k].n > 0)
+            buf_printf(out, "    if (!%s[%d])\n        return -DLCC_ERR_ARG;\n", arr, k);
+}
+
+static void codegen_put_desc(Buf *out, const char *name, DType dt, int rank, const int64_t *dims) {
+    buf_puts(out, "    {");
+    codegen_put_string(out, name);
+    buf_printf(out, ", %d, %d, {", (int)dt, rank);
+    for (int d = 0; d < (rank < 0 ? 1 : rank); d++) /* rank -1: dims[0] counts the items */
+        buf_printf(out, "%s%lld", d ? ", " : "", (long long)dims[d]);
+    buf_printf(out, "%s}},\n", rank ? "" : "0");
+}
+
+/* net_inputs[] / net_outputs[] of a graph with slots, and the
+ * net_input_kinds[] / net_output_kinds[] tables with each sequence's items. */
+static void codegen_emit_slot_descs(Codegen *cg, Buf *out, bool output) {
+    const IoSlot *slots = output ? cg->g->out_slots : cg->g->in_slots;
+    int n = output ? cg->g->n_out_slots : cg->g->n_in_slots;
+    const char *what = output ? "output" : "input";
+    if (!slots) { /* this side has tensors only */
+        n = output ? codegen_run_outputs(cg) : cg->g->n_inputs;
+        codegen_emit_descs(cg, out, output ? "outputs" : "inputs", output ? cg->g->outputs : cg->g->inputs, n);
+        buf_printf(out, "const dlcc_io_desc %s_%s_kinds[%d] = {\n", cg->prefix, what, n > 0 ? n : 1);
+        for (int k = 0; k < (n > 0 ? n : 1); k++)
+            buf_puts(out, "    {0, 1, 0, NULL},\n");
+        buf_puts(out, "};\n");
+        return;
+    }
+    for (int k = 0; k < n; k++) {
+        const IoSlot *sl = &slots[k];
+        if (sl->kind != IO_SEQUENCE && sl->kind != IO_OPTIONAL_SEQUENCE)
+            continue;
+        buf_printf(out, "static const dlcc_tensor_desc %s_%s%d_items[%d] = {\n", cg->prefix, what, k,
+                   sl->n > 0 ? sl->n : 1);
+        for (int j = 0; j < sl->n; j++) {
+            const Value *v = sl->items[j];
+            codegen_put_desc(out, v->name, v->dtype, v->rank, v->dims);
+        }
+        if (!sl->n)
+            buf_puts(out, "    {0, 0, 0, {0}},\n");
+        buf_puts(out, "};\n");
+    }
+    buf_printf(out, "const dlcc_tensor_desc %s_%ss[%d] = {\n", cg->prefix, what, n > 0 ? n : 1);
+    for (int k = 0; k < n; k++) {
+        const IoSlot *sl = &slots[k];
+        if (sl->kind == IO_TENSOR || (sl->kind == IO_OPTIONAL && sl->present)) {
+            const Value *v = sl->items[0];
+            codegen_put_desc(out, sl->name, v->dtype, v->rank, v->dims);
+        } else {
+            int64_t count = sl->n;
+            codegen_put_desc(out, sl->name, sl->dtype, -1, &count);
+        }
+    }
+    buf_puts(out, "};\n");
+    buf_printf(out, "const dlcc_io_desc %s_%s_kinds[%d] = {\n", cg->prefix, what, n > 0 ? n : 1);
+    for (int k = 0; k < n; k++) {
+        const IoSlot *sl = &slots[k];
+        bool seq = sl->kind == IO_SEQUENCE || sl->kind == IO_OPTIONAL_SEQUENCE;
+        buf_printf(out, "    {%d, %d, %d, ", (int)sl->kind, sl->present ? 1 : 0, seq ? sl->n : 0);
+        if (seq)
+            buf_printf(out, "%s_%s%d_items},\n", cg->prefix, what, k);
+        else
+            buf_puts(out, "NULL},\n");
+    }
+    buf_puts(out, "};\n");
+}
+
 /* An input specialised with --const-input: the code was compiled for these
  * bytes only, so any other value is a bad argument (memcmp, not ==: a NaN in
  * Resize's scales must match too). */
@@ -490,14 +594,25 @@ static void codegen_emit_pin_check(Buf *out, const char *local, int i, const voi
                local, i, bytes);
 }
 
+static const char *arr_item(Codegen *cg, const char *arr, int i) {
+    return arena_printf(cg->c->arena, "%s[%d]", arr, i);
+}
+
 static void codegen_emit_stage(Codegen *cg, Buf *out, const char *arr, const char *local, Value *const *vals, int n,
                                const int64_t *stage) {
+    bool inputs = vals == cg->g->inputs;
+    if (n == 0 && !(inputs && cg->g->in_slots))
+        return;
+    buf_printf(out, "    if (!%s)\n        return -DLCC_ERR_ARG;\n", arr);
+    if (inputs)
+        codegen_emit_slot_checks(cg, out, false, arr);
     if (n == 0)
         return;
-    buf_printf(out, "    if (!%s)\n        return -DLCC_ERR_ARG;\n    const void *%s[%d];\n", arr, local, n);
+    buf_printf(out, "    const void *%s[%d];\n", local, n);
     for (int i = 0; i < n; i++) {
         size_t bytes = value_bytes(vals[i]);
-        buf_printf(out, "    %s[%d] = %s[%d];\n", local, i, arr, i);
+        buf_printf(out, "    %s[%d] = %s;\n", local, i,
+                   inputs ? codegen_item_expr(cg, false, arr, i) : arr_item(cg, arr, i));
         if (bytes)
             buf_printf(out, "    if (!%s[%d])\n        return -DLCC_ERR_ARG;\n", local, i);
         if (bytes && vals[i]->pinned && vals[i]->dtype != DT_STRING)
@@ -522,11 +637,13 @@ void codegen_emit_prologue(Codegen *cg, Buf *out, bool with_targets, bool with_o
     Graph *g = cg->g;
     buf_puts(out, "    int rc = 0;\n    (void)rc;\n"
                   "    if (!state || ((uintptr_t)state & 63) != 0)\n        return -DLCC_ERR_ARG;\n");
-    if (with_outputs && codegen_run_outputs(cg) > 0) {
+    if (with_outputs && codegen_slot_count(cg, true, codegen_run_outputs(cg)) > 0) {
         buf_puts(out, "    if (!outputs)\n        return -DLCC_ERR_ARG;\n");
+        codegen_emit_slot_checks(cg, out, true, "outputs");
         for (int k = 0; k < codegen_run_outputs(cg); k++)
             if (value_bytes(g->outputs[k]))
-                buf_printf(out, "    if (!outputs[%d])\n        return -DLCC_ERR_ARG;\n", k);
+                buf_printf(out, "    if (!%s)\n        return -DLCC_ERR_ARG;\n",
+                           codegen_item_expr(cg, true, "outputs", k));
     }
     codegen_emit_stage(cg, out, "inputs", "in", g->inputs, g->n_inputs, cg->in_stage);
     if (with_targets)
@@ -538,11 +655,13 @@ void codegen_emit_prologue(Codegen *cg, Buf *out, bool with_targets, bool with_o
 }
 
 void codegen_emit_copy_out(Codegen *cg, Buf *out, const char *array, Value *const *vals, int n) {
+    bool outputs = vals == cg->g->outputs;
     for (int k = 0; k < n; k++) {
         size_t bytes = value_bytes(vals[k]);
         const char *p = codegen_value_ptr(cg, vals[k], true);
         if (bytes && p)
-            buf_printf(out, "    memmove(%s[%d], %s, %zu);\n", array, k, p, bytes);
+            buf_printf(out, "    memmove(%s, %s, %zu);\n",
+                       outputs ? codegen_item_expr(cg, true, array, k) : arr_item(cg, array, k), p, bytes);
     }
 }
 
@@ -558,10 +677,32 @@ static void codegen_emit_decls(Codegen *cg, Buf *out, int64_t state_size) {
                   "    int rank;\n"
                   "    int64_t dims[8];    /* row-major, contiguous, no padding */\n"
                   "} dlcc_tensor_desc;\n#endif\n\n");
-    buf_printf(out, "#define %s_NUM_INPUTS %d\n#define %s_NUM_OUTPUTS %d\n", u, g->n_inputs, u, n_out);
+    bool slots = g->in_slots || g->out_slots;
+    if (slots)
+        buf_puts(out, "/* Sequence and optional inputs/outputs (a dlcc extension): kind 1 is a sequence,\n"
+                      " * whose buffer is an array of n_items tensor pointers (items[] gives each one's\n"
+                      " * type); 2 an optional tensor, 3 an optional sequence.  Lengths, shapes and\n"
+                      " * whether an optional is present are fixed at compile time; an absent optional's\n"
+                      " * buffer is not read or written (it may be NULL).  net_inputs[] gives such a slot\n"
+                      " * rank -1 and dims[0] = its number of items. */\n"
+                      "#ifndef DLCC_IO_DESC_DEFINED\n#define DLCC_IO_DESC_DEFINED\n"
+                      "typedef struct {\n"
+                      "    int kind;                      /* 0 tensor, 1 sequence, 2 optional, 3 optional sequence */\n"
+                      "    int present;                   /* optionals: 0 when compiled as empty */\n"
+                      "    int n_items;                   /* sequences: number of tensors */\n"
+                      "    const dlcc_tensor_desc *items; /* sequences: each tensor's type */\n"
+                      "} dlcc_io_desc;\n#endif\n\n");
+    int n_in = codegen_slot_count(cg, false, g->n_inputs);
+    n_out = codegen_slot_count(cg, true, n_out);
+    buf_printf(out, "#define %s_NUM_INPUTS %d\n#define %s_NUM_OUTPUTS %d\n", u, n_in, u, n_out);
     buf_printf(out, "#define %s_STATE_SIZE %lld /* bytes; exact; a compile-time constant */\n", u,
                (long long)state_size);
-    if (g->n_inputs)
+    if (slots)
+        buf_printf(out, "#define %s_HAS_IO_KINDS 1\n"
+                        "extern const dlcc_io_desc %s_input_kinds[%d];\n"
+                        "extern const dlcc_io_desc %s_output_kinds[%d];\n",
+                   u, p, n_in > 0 ? n_in : 1, p, n_out > 0 ? n_out : 1);
+    if (n_in)
         buf_printf(out, "extern const dlcc_tensor_desc %s_inputs[%s_NUM_INPUTS];\n", p, u);
     else
         buf_printf(out, "extern const dlcc_tensor_desc %s_inputs[1]; /* no inputs: one empty entry */\n", p);
@@ -579,8 +720,13 @@ static void codegen_emit_decls(Codegen *cg, Buf *out, int64_t state_size) {
 static void codegen_emit_api(Codegen *cg, Buf *out, int64_t state_size) {
     Graph *g = cg->g;
     const char *p = cg->prefix, *u = cg->upper;
-    codegen_emit_descs(cg, out, "inputs", g->inputs, g->n_inputs);
-    codegen_emit_descs(cg, out, "outputs", g->outputs, codegen_run_outputs(cg));
+    if (g->in_slots || g->out_slots) {
+        codegen_emit_slot_descs(cg, out, false);
+        codegen_emit_slot_descs(cg, out, true);
+    } else {
+        codegen_emit_descs(cg, out, "inputs", g->inputs, g->n_inputs);
+        codegen_emit_descs(cg, out, "outputs", g->outputs, codegen_run_outputs(cg));
+    }
     buf_printf(out, "\nsize_t %s_state_size(void) { return %s_STATE_SIZE; }\n\n", p, u);
 
     buf_printf(out, "int %s_init(void *state) {\n"
@@ -672,6 +818,8 @@ bool codegen_emit(Graph *g, Ctx *c, const char *prefix, Buf *c_out, Buf *h_out) 
     Loc none = {0};
     if (!codegen_prefix_ok(prefix))
         return diag_error(c, none, "symbol prefix '%s' is not a C identifier", prefix ? prefix : "");
+    if (c->train && (g->in_slots || g->out_slots))
+        return diag_error(c, none, "training builds do not take sequence or optional inputs or outputs");
     Codegen *cg = codegen_new(g, c, prefix);
     graph_count_uses(g);
     cg->own_end = align64(codegen_arena_end(g));

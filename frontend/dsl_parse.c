@@ -402,6 +402,79 @@ static void train_state_resolve(Parser *p) {
     g->train = ti;
 }
 
+/* ---------------------------------------------------------------- API slots */
+
+static bool slot_kind_from_name(const char *s, IoKind *k) {
+    for (int i = IO_SEQUENCE; i <= IO_OPTIONAL_SEQUENCE; i++)
+        if (!strcmp(s, io_kind_name((IoKind)i))) {
+            *k = (IoKind)i;
+            return true;
+        }
+    return false;
+}
+
+/* After 'input NAME =' or 'output NAME =' at the top level of a model:
+ *   KIND DTYPE '(' (NAME (',' NAME)*)? ')'  |  KIND DTYPE 'none'
+ * KIND: sequence, optional, optional_sequence.  The names are the slot's
+ * items: inputs declared before (input slots) or values (output slots,
+ * which become graph outputs).  'none' is an optional compiled as empty. */
+static void parse_slot(Parser *p, const char *name, bool output) {
+    Graph *g = p->sc->g;
+    Tok *kt = dsl_expect_name(p, "(sequence, optional or optional_sequence)");
+    IoSlot slot = {.name = name, .present = true};
+    if (!slot_kind_from_name(kt->val, &slot.kind))
+        dsl_fatal(p, kt, "expected sequence, optional or optional_sequence, found %s", dsl_tok_desc(p, kt));
+    Tok *dt = dsl_next(p);
+    if (dt->kind != TK_NAME || (slot.dtype = dtype_from_name(dt->val)) == DT_UNDEF)
+        dsl_fatal(p, dt, "expected an element type (f32, i64, ...), found %s", dsl_tok_desc(p, dt));
+    Value *items[64];
+    if (dsl_is_kw(dsl_peek(p), "none") && slot.kind != IO_SEQUENCE) {
+        dsl_next(p);
+        slot.present = false;
+    } else {
+        dsl_expect(p, '(', "before the items");
+        while (!dsl_is_punct(dsl_peek(p), ')')) {
+            if (slot.n)
+                dsl_expect(p, ',', "between items");
+            Tok *it = dsl_expect_name(p, "(an item)");
+            Sym *sym = dsl_scope_lookup(p->sc, it->val);
+            if (!sym || !sym->v) {
+                diag_error(p->c, dsl_loc(p, it), "undefined name '%s'", it->val);
+                continue;
+            }
+            if (!output && sym->v->kind != VK_INPUT)
+                diag_error(p->c, dsl_loc(p, it), "item '%s' is not an input", it->val);
+            if (slot.n == 64)
+                dsl_fatal(p, it, "more than 64 items");
+            items[slot.n++] = sym->v;
+        }
+        dsl_expect(p, ')', "after the items");
+        if (slot.kind == IO_OPTIONAL && slot.n != 1)
+            diag_error(p->c, dsl_loc(p, kt), "an optional tensor has one item, or is 'none'");
+    }
+    slot.items = items;
+    IoSlot **list = output ? &g->out_slots : &g->in_slots;
+    int *n = output ? &g->n_out_slots : &g->n_in_slots;
+    /* the items' own tensor slots give way to the group */
+    for (int j = 0; j < slot.n; j++)
+        for (int k = 0; k < *n; k++)
+            if ((*list)[k].kind == IO_TENSOR && (*list)[k].items[0] == items[j]) {
+                memmove(&(*list)[k], &(*list)[k + 1], sizeof(IoSlot) * (size_t)(*n - k - 1));
+                (*n)--;
+                break;
+            }
+    for (int j = 0; output && j < slot.n; j++)
+        graph_add_output(g, items[j]);
+    graph_add_slot(g, output, &slot);
+}
+
+static bool at_slot(Parser *p) {
+    IoKind k;
+    return dsl_is_punct(dsl_peek(p), '=') && dsl_peek_at(p, 1)->kind == TK_NAME &&
+           slot_kind_from_name(dsl_peek_at(p, 1)->val, &k) && dsl_peek_at(p, 2)->kind == TK_NAME &&
+           dtype_from_name(dsl_peek_at(p, 2)->val) != DT_UNDEF;
+}
+
 static bool stmt_end(Parser *p) { return dsl_is_punct(dsl_peek(p), '}') || dsl_peek(p)->kind == TK_EOF; }
 
 /* stmt*, up to the closing '}' (not consumed). */
@@ -415,6 +488,11 @@ void dsl_parse_stmts(Parser *p, int mode) {
         if (dsl_is_kw(t, "input") || dsl_is_kw(t, "param") || dsl_is_kw(t, "const")) {
             dsl_next(p);
             Tok *nt = dsl_expect_name(p, arena_printf(p->c->arena, "after '%s'", t->val));
+            if (mode == MODE_MODEL && dsl_is_kw(t, "input") && at_slot(p)) {
+                dsl_next(p);
+                parse_slot(p, nt->val, false);
+                continue;
+            }
             dsl_expect(p, ':', "and a type after the name");
             Type ty = dsl_parse_type(p);
             bool ok = dsl_declare_check(p, nt->val, dsl_loc(p, nt));
@@ -435,12 +513,20 @@ void dsl_parse_stmts(Parser *p, int mode) {
                 v->name = dsl_fresh_name(p, "t");
                 dsl_scope_put(p->c->arena, p->sc, v, false, ty.dtype);
             }
+            if (mode == MODE_MODEL && kind == VK_INPUT)
+                graph_add_slot(g, false, &(IoSlot){.name = v->name, .kind = IO_TENSOR, .present = true,
+                                                   .dtype = v->dtype, .n = 1, .items = &v});
             continue;
         }
         if (dsl_is_kw(t, "output")) {
             dsl_next(p);
             Tok *nt = dsl_expect_name(p, "after 'output'");
             Loc nloc = dsl_loc(p, nt);
+            if (mode == MODE_MODEL && at_slot(p)) {
+                dsl_next(p);
+                parse_slot(p, nt->val, true);
+                continue;
+            }
             Type ty;
             bool typed = dsl_accept(p, ':');
             if (typed)
@@ -459,6 +545,9 @@ void dsl_parse_stmts(Parser *p, int mode) {
             }
             if (v)
                 graph_add_output(g, v);
+            if (v && mode == MODE_MODEL)
+                graph_add_slot(g, true, &(IoSlot){.name = v->name, .kind = IO_TENSOR, .present = true,
+                                                  .dtype = v->dtype, .n = 1, .items = &v});
             continue;
         }
         if (dsl_is_kw(t, "opset") && mode != MODE_TRAIN && dsl_peek_at(p, 1)->kind == TK_NUMBER) {
@@ -514,6 +603,7 @@ static void parse_file(Parser *p) {
             dsl_expect(p, '{', "after the model name");
             dsl_parse_stmts(p, MODE_MODEL);
             dsl_expect(p, '}', "to close the model");
+            graph_finish_slots(p->g);
         } else if (dsl_is_kw(t, "train")) {
             Tok *nt = dsl_expect_name(p, "after 'train'");
             if (!p->g || strcmp(p->g->name, nt->val))

@@ -256,6 +256,124 @@ static void note_declared_dims(Loader *L, Graph *g, Value *v, const Onnx__ValueI
     buf_free(&b);
 }
 
+/* ---------------------------------------------------------------- sequence and optional inputs */
+
+static const SeqBinding *seq_binding(const Ctx *c, const char *name) {
+    for (int i = c->n_seqs - 1; i >= 0; i--)
+        if (!strcmp(c->seqs[i].name, name))
+            return &c->seqs[i];
+    return NULL;
+}
+
+/* The tensor element type of a sequence type (false when it is not a
+ * sequence of tensors). */
+static bool seq_elem_dtype(const Onnx__TypeProto *tp, DType *dt) {
+    if (!tp || tp->value_case != ONNX__TYPE_PROTO__VALUE_SEQUENCE_TYPE || !tp->sequence_type)
+        return false;
+    const Onnx__TypeProto *e = tp->sequence_type->elem_type;
+    if (!e || e->value_case != ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE || !e->tensor_type)
+        return false;
+    *dt = e->tensor_type->has_elem_type && dtype_ok(e->tensor_type->elem_type) ? (DType)e->tensor_type->elem_type
+                                                                              : DT_F32;
+    return true;
+}
+
+/* A top-level graph input of sequence or optional type becomes an API slot
+ * (IoSlot) whose items are ordinary tensor inputs named NAME[i], and the
+ * value NAME is built from them (SequenceConstruct / SequenceEmpty /
+ * Optional), so the sequence machinery sees a sequence built in the graph.
+ * The count and shapes come from --sequence (an optional tensor takes its
+ * declared shape); --absent compiles an optional as empty. */
+static bool load_slot_input(Loader *L, Scope *s, const Onnx__ValueInfoProto *vi) {
+    Graph *g = s->g;
+    Ctx *c = L->c;
+    Loc loc = file_loc(L);
+    const char *name = vi->name;
+    const Onnx__TypeProto *tp = vi->type;
+    IoSlot slot = {.name = arena_strdup(L->a, name), .present = true};
+    const Onnx__TypeProto *inner = tp;
+    if (tp->value_case == ONNX__TYPE_PROTO__VALUE_OPTIONAL_TYPE) {
+        inner = tp->optional_type ? tp->optional_type->elem_type : NULL;
+        if (inner && inner->value_case == ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE)
+            slot.kind = IO_OPTIONAL;
+        else if (inner && inner->value_case == ONNX__TYPE_PROTO__VALUE_SEQUENCE_TYPE)
+            slot.kind = IO_OPTIONAL_SEQUENCE;
+        else
+            return diag_error(c, loc, "graph input '%s': only optional tensors and sequences are supported", name);
+    } else {
+        slot.kind = IO_SEQUENCE;
+    }
+    const SeqBinding *b = seq_binding(c, name);
+    if (b && b->n < 0) {
+        if (slot.kind == IO_SEQUENCE)
+            return diag_error(c, loc, "--absent %s: the input is a sequence, not an optional", name);
+        slot.present = false;
+    }
+    Value *items[64];
+    if (slot.kind == IO_OPTIONAL) {
+        /* the declared tensor type, as for a tensor input */
+        Onnx__ValueInfoProto tv = *vi;
+        tv.type = (Onnx__TypeProto *)inner;
+        int rank;
+        int64_t dims[DLCC_MAX_RANK] = {0};
+        const char *sym[DLCC_MAX_RANK] = {0};
+        if (!read_value_info(L, &tv, true, &slot.dtype, &rank, dims, sym))
+            return false;
+        if (slot.present) {
+            Value *v = graph_add_input(g, arena_printf(L->a, "%s[0]", name), slot.dtype, rank, dims);
+            for (int k = 0; k < rank; k++)
+                v->sym[k] = sym[k];
+            v->loc = loc;
+            items[slot.n++] = v;
+        }
+    } else {
+        if (!seq_elem_dtype(inner, &slot.dtype))
+            return diag_error(c, loc, "graph input '%s': only sequences of tensors are supported", name);
+        if (slot.present && !b)
+            return diag_error(c, loc,
+                              "graph input '%s' is a sequence: give its length and item shapes with "
+                              "--sequence %s=SHAPE,SHAPE,... (e.g. 2x3,4,() with () a scalar; %s= for an empty one)",
+                              name, name, name);
+        if (slot.present && b->n > 64)
+            return diag_error(c, loc, "--sequence %s: more than 64 items are not supported", name);
+        for (int i = 0; slot.present && i < b->n; i++) {
+            Value *v = graph_add_input(g, arena_printf(L->a, "%s[%d]", name, i), slot.dtype, b->rank[i], b->dims[i]);
+            v->loc = loc;
+            items[slot.n++] = v;
+        }
+    }
+    for (int i = 0; i < slot.n; i++)
+        if (map_get(&L->all_names, items[i]->name))
+            return diag_error(c, loc, "graph input '%s': its item name '%s' is taken", name, items[i]->name);
+    slot.items = items;
+    graph_add_slot(g, false, &slot);
+
+    /* the value NAME */
+    Value *seq = NULL;
+    if (slot.kind != IO_OPTIONAL && (slot.kind == IO_SEQUENCE || slot.present)) {
+        Node *n = graph_add_node(g, slot.n ? OP_SEQUENCECONSTRUCT : OP_SEQUENCEEMPTY, items, slot.n, 1);
+        if (!slot.n)
+            node_set_attr_int(g, n, "dtype", slot.dtype);
+        n->loc = loc;
+        n->opset = g->opset;
+        seq = n->out[0];
+    }
+    if (slot.kind == IO_SEQUENCE) {
+        seq->name = slot.name;
+    } else {
+        Value *x = slot.kind == IO_OPTIONAL ? (slot.present ? items[0] : NULL) : seq;
+        Node *n = graph_add_node(g, OP_OPTIONAL, &x, x ? 1 : 0, 1);
+        n->loc = loc;
+        n->opset = g->opset;
+        if (!x)
+            node_set_attr_int(g, n, "__dtype", slot.dtype);
+        seq = n->out[0];
+        seq->name = slot.name;
+    }
+    seq->loc = loc;
+    return scope_define(L, s, seq, loc);
+}
+
 /* ---------------------------------------------------------------- attributes */
 
 static Graph *load_graph(Loader *L, const Onnx__GraphProto *gp, Scope *parent, bool top);
@@ -292,6 +410,23 @@ static AttrKind attr_kind_of(const Onnx__AttributeProto *ap) {
 
 static bool load_attr(Loader *L, Scope *s, Loc loc, const Onnx__AttributeProto *ap, Attr *at) {
     Arena *a = L->a;
+    if (ap->has_type && ap->type == ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__TYPE_PROTO && ap->tp) {
+        /* Optional's 'type': only its tensor element type matters (an empty
+         * optional's dtype), kept as the internal attribute __dtype */
+        const Onnx__TypeProto *tp = ap->tp;
+        DType dt = DT_F32;
+        if (tp->value_case == ONNX__TYPE_PROTO__VALUE_OPTIONAL_TYPE && tp->optional_type)
+            tp = tp->optional_type->elem_type;
+        if (tp && tp->value_case == ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE && tp->tensor_type &&
+            tp->tensor_type->has_elem_type && dtype_ok(tp->tensor_type->elem_type))
+            dt = (DType)tp->tensor_type->elem_type;
+        else if (tp)
+            seq_elem_dtype(tp, &dt);
+        at->name = "__dtype";
+        at->kind = AT_INT;
+        at->i = dt;
+        return true;
+    }
     at->name = arena_strdup(a, ap->name ? ap->name : "");
     at->kind = attr_kind_of(ap);
     const char *what = arena_printf(a, "attribute '%s'", at->name);
@@ -527,10 +662,14 @@ static bool is_frozen(const Ctx *c, const char *name) {
 static bool trainable_dtype(DType t) { return t == DT_F32 || t == DT_F64 || t == DT_F16 || t == DT_BF16; }
 
 /* A subgraph input may leave its type out (function bodies expanded into
- * Loop/Scan bodies do), or give a tensor type without an element type. */
+ * Loop/Scan bodies do), or give a tensor type without an element type.  A
+ * sequence or optional body input is typed by what the node feeds it too
+ * (a Loop carrying a sequence is unrolled: subgraph_unroll_sequence_loop). */
 static bool untyped_body_input(const Onnx__ValueInfoProto *vi) {
     const Onnx__TypeProto *tp = vi->type;
-    if (!tp || tp->value_case == ONNX__TYPE_PROTO__VALUE__NOT_SET)
+    if (!tp || tp->value_case == ONNX__TYPE_PROTO__VALUE__NOT_SET ||
+        tp->value_case == ONNX__TYPE_PROTO__VALUE_SEQUENCE_TYPE ||
+        tp->value_case == ONNX__TYPE_PROTO__VALUE_OPTIONAL_TYPE)
         return true;
     return tp->value_case == ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE &&
            (!tp->tensor_type || !tp->tensor_type->has_elem_type || tp->tensor_type->elem_type == 0);
@@ -580,6 +719,13 @@ static Graph *load_graph(Loader *L, const Onnx__GraphProto *gp, Scope *parent, b
             scope_define(L, s, v, loc);
             continue;
         }
+        if (top && vi->type &&
+            (vi->type->value_case == ONNX__TYPE_PROTO__VALUE_SEQUENCE_TYPE ||
+             vi->type->value_case == ONNX__TYPE_PROTO__VALUE_OPTIONAL_TYPE)) {
+            if (!load_slot_input(L, s, vi))
+                define_placeholder(L, s, vi->name);
+            continue;
+        }
         if (!read_value_info(L, vi, top, &dt, &rank, dims, sym)) {
             define_placeholder(L, s, vi->name);
             continue;
@@ -590,6 +736,20 @@ static Graph *load_graph(Loader *L, const Onnx__GraphProto *gp, Scope *parent, b
             v->sym[k] = sym[k];
         v->loc = loc;
         scope_define(L, s, v, loc);
+        if (top)
+            graph_add_slot(g, false, &(IoSlot){.name = v->name, .kind = IO_TENSOR, .present = true, .dtype = dt,
+                                               .n = 1, .items = &v});
+    }
+    if (top) {
+        graph_finish_slots(g);
+        for (int i = 0; i < c->n_seqs; i++) {
+            bool found = false;
+            for (int k = 0; k < g->n_in_slots; k++)
+                found = found || (g->in_slots[k].kind != IO_TENSOR && !strcmp(g->in_slots[k].name, c->seqs[i].name));
+            if (!found)
+                diag_warning(c, loc, "%s %s: the model has no sequence or optional input of that name",
+                             c->seqs[i].n < 0 ? "--absent" : "--sequence", c->seqs[i].name);
+        }
     }
 
     /* 2. initializers */

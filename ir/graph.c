@@ -159,6 +159,48 @@ Value *graph_const_i64s(Graph *g, const int64_t *v, int n) {
 
 void graph_add_output(Graph *g, Value *v) { append_value(g, &g->outputs, &g->n_outputs, v); }
 
+void graph_add_slot(Graph *g, bool output, const IoSlot *s) {
+    IoSlot **list = output ? &g->out_slots : &g->in_slots;
+    int *n = output ? &g->n_out_slots : &g->n_in_slots;
+    IoSlot *grown = ARENA_ARRAY(g->arena, IoSlot, *n + 1);
+    if (*n)
+        memcpy(grown, *list, sizeof(IoSlot) * (size_t)*n);
+    grown[*n] = *s;
+    grown[*n].items = ARENA_ARRAY(g->arena, Value *, s->n > 0 ? s->n : 1);
+    if (s->n)
+        memcpy(grown[*n].items, s->items, sizeof(Value *) * (size_t)s->n);
+    *list = grown;
+    (*n)++;
+}
+
+static bool slots_plain(const IoSlot *s, int n) {
+    for (int i = 0; i < n; i++)
+        if (s[i].kind != IO_TENSOR)
+            return false;
+    return true;
+}
+
+void graph_finish_slots(Graph *g) {
+    if (slots_plain(g->in_slots, g->n_in_slots)) {
+        g->in_slots = NULL;
+        g->n_in_slots = 0;
+    }
+    if (slots_plain(g->out_slots, g->n_out_slots)) {
+        g->out_slots = NULL;
+        g->n_out_slots = 0;
+    }
+}
+
+const char *io_kind_name(IoKind k) {
+    switch (k) {
+    case IO_SEQUENCE: return "sequence";
+    case IO_OPTIONAL: return "optional";
+    case IO_OPTIONAL_SEQUENCE: return "optional_sequence";
+    case IO_TENSOR: break;
+    }
+    return "tensor";
+}
+
 static Node *new_node(Graph *g, OpKind op, Value *const *in, int n_in, int n_out) {
     Node *n = ARENA_NEW(g->arena, Node);
     n->op = op;

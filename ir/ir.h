@@ -123,6 +123,16 @@ typedef struct DimBinding {
     int64_t value;
 } DimBinding;
 
+/* --sequence NAME=SHAPE,...: the item shapes of a sequence graph input
+ * (or of an optional sequence); --absent NAME: an optional input compiled
+ * as empty. */
+typedef struct SeqBinding {
+    const char *name;
+    int n;                 /* items; -1: --absent */
+    int *rank;             /* rank[i] */
+    int64_t (*dims)[8];    /* dims[i][d] */
+} SeqBinding;
+
 /* Per-compilation context: the arena, options and collected diagnostics. */
 typedef struct Ctx {
     Arena *arena;
@@ -144,6 +154,8 @@ typedef struct Ctx {
     int n_freeze;
     const char *weights_dir; /* --emit=ir: where large weights are written */
     int64_t string_bytes;    /* --string-bytes: the string arena of net_run; 0: 65536 */
+    SeqBinding *seqs;        /* --sequence / --absent */
+    int n_seqs;
 } Ctx;
 
 void ctx_init(Ctx *c);
@@ -349,6 +361,21 @@ static inline const OpInfo *node_info(const Node *n) { return &op_table[n->op]; 
 
 /* ---------------------------------------------------------------- graphs */
 
+/* A slot of the generated API (one entry of inputs[] or outputs[]) that is
+ * not one tensor: a sequence (the caller passes an array of n item
+ * pointers), an optional tensor, or an optional sequence.  Their count and
+ * shapes are fixed at compile time; the items are ordinary graph inputs or
+ * outputs.  Graph.in_slots == NULL means one tensor slot per input. */
+typedef enum IoKind { IO_TENSOR, IO_SEQUENCE, IO_OPTIONAL, IO_OPTIONAL_SEQUENCE } IoKind;
+typedef struct IoSlot {
+    const char *name;
+    IoKind kind;
+    bool present;       /* optionals: false when compiled as empty */
+    DType dtype;        /* element type */
+    int n;              /* items */
+    Value **items;
+} IoSlot;
+
 struct Graph {
     Arena *arena;
     const char *name;
@@ -360,6 +387,10 @@ struct Graph {
     int n_inputs;
     Value **outputs;    /* graph outputs, in order (any kind) */
     int n_outputs;
+    IoSlot *in_slots;   /* API slots when some are sequences/optionals, else NULL */
+    int n_in_slots;
+    IoSlot *out_slots;
+    int n_out_slots;
     Value **params;     /* VK_PARAM, declaration order */
     int n_params;
     Value **targets;    /* VK_TARGET */
@@ -385,6 +416,12 @@ Value *graph_add_param(Graph *g, const char *name, DType dt, int rank, const int
 Value *graph_const_scalar_f32(Graph *g, float x);
 Value *graph_const_i64s(Graph *g, const int64_t *v, int n); /* 1-D i64 constant */
 void graph_add_output(Graph *g, Value *v);
+/* Appends an API slot (see IoSlot; its items are already inputs or
+ * outputs).  Whoever adds slots adds one per API entry, tensors included,
+ * then calls graph_finish_slots, which drops lists that hold only tensors. */
+void graph_add_slot(Graph *g, bool output, const IoSlot *s);
+void graph_finish_slots(Graph *g);
+const char *io_kind_name(IoKind k); /* "sequence", "optional", "optional_sequence" */
 /* Appends a node whose n_out outputs are fresh values (shape unknown). */
 Node *graph_add_node(Graph *g, OpKind op, Value *const *in, int n_in, int n_out);
 /* Inserts a node before position pos of graph->nodes. */

@@ -470,8 +470,35 @@ static void put_decl(Printer *p, const char *kw, const Value *v, int indent) {
     fputc('\n', f);
 }
 
+/* A sequence or optional API slot: `input x = sequence f32 (a, b)`. */
+static void put_slot(Printer *p, const char *kw, const IoSlot *s, int indent) {
+    fprintf(p->f, "%*s%s ", indent, "", kw);
+    put_name(p->f, s->name);
+    fprintf(p->f, " = %s %s ", io_kind_name(s->kind), dtype_name(s->dtype));
+    if (!s->present) {
+        fputs("none\n", p->f);
+        return;
+    }
+    fputc('(', p->f);
+    for (int j = 0; j < s->n; j++) {
+        if (j)
+            fputs(", ", p->f);
+        put_name(p->f, s->items[j]->name);
+    }
+    fputs(")\n", p->f);
+}
+
 static void put_outputs(Printer *p, const Graph *g, int indent) {
-    for (int i = 0; i < g->n_outputs; i++) {
+    for (int i = 0; g->out_slots && i < g->n_out_slots; i++) {
+        if (g->out_slots[i].kind != IO_TENSOR) {
+            put_slot(p, "output", &g->out_slots[i], indent);
+            continue;
+        }
+        fprintf(p->f, "%*soutput ", indent, "");
+        put_name(p->f, g->out_slots[i].items[0]->name);
+        fputc('\n', p->f);
+    }
+    for (int i = 0; !g->out_slots && i < g->n_outputs; i++) {
         fprintf(p->f, "%*soutput ", indent, "");
         put_name(p->f, g->outputs[i]->name);
         fputc('\n', p->f);
@@ -482,7 +509,13 @@ static void put_outputs(Printer *p, const Graph *g, int indent) {
 static void put_graph(Printer *p, Graph *g, int indent, bool top) {
     if (top && g->opset && g->opset != 17)
         fprintf(p->f, "%*sopset %d\n", indent, "", g->opset);
-    for (int i = 0; i < g->n_inputs; i++)
+    for (int i = 0; g->in_slots && i < g->n_in_slots; i++) {
+        for (int j = 0; j < g->in_slots[i].n; j++)
+            put_decl(p, "input", g->in_slots[i].items[j], indent);
+        if (g->in_slots[i].kind != IO_TENSOR)
+            put_slot(p, "input", &g->in_slots[i], indent);
+    }
+    for (int i = 0; !g->in_slots && i < g->n_inputs; i++)
         put_decl(p, "input", g->inputs[i], indent);
     for (int i = 0; i < g->n_params; i++)
         put_decl(p, "param", g->params[i], indent);

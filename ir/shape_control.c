@@ -16,6 +16,7 @@
  *     behind the batch axis in opset 8).
  */
 #include "shape_control.h"
+#include "shape_sequence.h"
 #include "../passes/passes.h"
 
 #include <string.h>
@@ -86,6 +87,11 @@ bool shape_if(Node *n, Ctx *c) {
     }
     for (int i = 0; i < n->n_out; i++) {
         const Value *t = known ? (taken ? tb : eb)->outputs[i] : tb->outputs[i];
+        if (!known && (seq_list_of(tb->outputs[i]) || seq_list_of(eb->outputs[i])))
+            return node_error(c, n,
+                              "output %d is a sequence or optional, so the condition must be a compile-time constant "
+                              "(then the taken branch is inlined)",
+                              i);
         if (!known && !same_type(t, eb->outputs[i]))
             return node_error(c, n,
                               "output %d is %s in then_branch but %s in else_branch; dlcc needs both branches to give "

@@ -23,9 +23,24 @@ bool seq_op_is_producer(OpKind op) {
 }
 
 SeqList *seq_list_of(const Value *v) {
-    if (!v || v->kind != VK_NODE || !v->def || !seq_op_is_producer(v->def->op))
-        return NULL;
-    return (SeqList *)v->def->aux;
+    for (int depth = 0; v && v->kind == VK_NODE && v->def && depth < 256; depth++) {
+        const Node *d = v->def;
+        if (seq_op_is_producer(d->op))
+            return (SeqList *)d->aux;
+        if ((d->op != OP_IDENTITY && d->op != OP_OPTIONALGETELEMENT) || d->n_in < 1)
+            return NULL;
+        if (d->op == OP_OPTIONALGETELEMENT) {
+            SeqList *s = seq_list_of(d->in[0]);
+            if (!s || !s->optional)
+                return s; /* a sequence passes through */
+            if (s->n == 0)
+                return NULL;
+            v = s->elem[0];
+            continue;
+        }
+        v = d->in[0];
+    }
+    return NULL;
 }
 
 static SeqList *seq_new(Ctx *c, int n, DType dt) {
@@ -253,7 +268,10 @@ bool shape_concat_from_sequence(Node *n, Ctx *c) {
 
 bool shape_optional(Node *n, Ctx *c) {
     bool has = n->n_in > 0 && n->in[0];
-    SeqList *s = seq_new(c, has ? 1 : 0, has ? n->in[0]->dtype : DT_F32);
+    SeqList *inner = has ? seq_list_of(n->in[0]) : NULL;
+    DType dt = has ? (inner ? inner->dtype : n->in[0]->dtype) : (DType)attr_int(n, "__dtype", DT_F32);
+    SeqList *s = seq_new(c, has ? 1 : 0, dt);
+    s->optional = true;
     if (has)
         s->elem[0] = n->in[0];
     return seq_set_output(n, s);
@@ -263,7 +281,7 @@ bool shape_optional_has_element(Node *n, Ctx *c) {
     bool has = n->n_in > 0 && n->in[0];
     if (has) {
         SeqList *s = seq_list_of(n->in[0]);
-        if (s && n->in[0]->def->op == OP_OPTIONAL)
+        if (s && s->optional)
             has = s->n > 0;
     }
     return seq_set_const_output(n, c, DT_BOOL, has);
@@ -272,13 +290,17 @@ bool shape_optional_has_element(Node *n, Ctx *c) {
 bool shape_optional_get_element(Node *n, Ctx *c) {
     const Value *x = n->in[0];
     SeqList *s = seq_list_of(x);
-    if (s && x->def->op == OP_OPTIONAL) {
+    if (s && s->optional) {
         if (s->n == 0)
             return node_error(c, n, "the optional is empty");
         x = s->elem[0];
-    } else if (s) {
-        return node_error(c, n, "optional sequences are not supported");
     }
+    /* a sequence (or an optional's sequence) passes through: seq_list_of
+     * looks through this node; the output gets the placeholder type */
     value_set_shape(n->out[0], x->dtype, x->rank, x->dims);
     return true;
+}
+
+bool shape_sequence_map(Node *n, Ctx *c) {
+    return node_error(c, n, "internal error: SequenceMap was not expanded before shape inference");
 }

@@ -15,6 +15,7 @@ typedef struct SeqList {
     Value **elem;       /* elem[i]; all NULL-free when known */
     bool known;         /* every element's Value (type and shape) is known */
     DType dtype;        /* element type */
+    bool optional;      /* an Optional: n is 0 (empty) or 1 (elem[0], a tensor or a sequence) */
     /* SplitToSequence only: elements are placeholders (not in the graph)
      * until pass_sequence materialises a Split */
     Value *split_src;
@@ -22,7 +23,8 @@ typedef struct SeqList {
     bool split_squeeze;
 } SeqList;
 
-/* The list of a sequence/optional value, or NULL when v is not one. */
+/* The list of a sequence/optional value, or NULL when v is not one.  It
+ * looks through Identity and OptionalGetElement, which pass a sequence on. */
 SeqList *seq_list_of(const Value *v);
 bool seq_op_is_producer(OpKind op);
 

@@ -153,6 +153,18 @@ bool pass_gradient_ops(Graph *g, Ctx *c);
  * (appended after its formal inputs, same order).  pass_subgraphs inlines If
  * on a constant condition, then folds, cleans and plans every body. */
 bool pass_capture(Graph *g, Ctx *c);
+/* Replaces the If at g->nodes[pos], whose condition is a compile-time
+ * constant, by the taken branch's nodes (the If becomes OP_INVALID). */
+/* Expands the SequenceMap at g->nodes[pos] into one copy of its body per
+ * element (pass_shape calls it when it reaches the node). */
+bool subgraph_expand_sequence_map(Graph *g, int pos, Ctx *c);
+/* An If on a constant condition that gives a sequence: pass_shape inlines
+ * it (subgraph_inline_if) when it reaches it. */
+bool subgraph_if_gives_sequence(const Node *n, Ctx *c);
+/* A Loop carrying a sequence or optional is unrolled by pass_shape. */
+bool subgraph_loop_carries_sequence(const Node *n);
+bool subgraph_unroll_sequence_loop(Graph *g, int pos, Ctx *c);
+bool subgraph_inline_if(Graph *g, int pos, Ctx *c);
 bool pass_subgraphs(Graph *g, Ctx *c);
 bool node_has_subgraphs(const Node *n);
 int subgraph_n_captured(const Node *n);

@@ -10,8 +10,13 @@
  * Identity of the chosen element; SequenceLength and OptionalHasElement an
  * Identity of a constant; ConcatFromSequence a Concat of the elements (each
  * reshaped first when new_axis=1).  The pure producers (Construct, Empty,
- * Insert, Erase, Optional) are then dropped, and shape inference runs again
- * on the rewritten graph.
+ * Insert, Erase, Optional, and Identity / OptionalGetElement passing a
+ * sequence on) are then dropped, and shape inference runs again on the
+ * rewritten graph.  In the root graph a sequence or optional output becomes
+ * an API slot (IoSlot) whose items, the element tensors, are the graph
+ * outputs; sequence and optional inputs were made slots by the frontend.
+ * (pass_shape has already expanded SequenceMap, unrolled Loops that carry
+ * a sequence and inlined constant Ifs that give one: passes/subgraph.c.)
  */
 #include "passes.h"
 
@@ -99,6 +104,8 @@ static bool seq_rewrite(Graph *g, Ctx *c, SeqMap *m, Node *n, int *pos) {
         return true;
     }
     case OP_OPTIONALGETELEMENT: {
+        if (seq_list_of(n->out[0]))
+            return true; /* a sequence passes through; dropped with the producers */
         SeqList *s = seq_list_of(n->in[0]);
         Value *e = s ? seq_resolve(m, s->elem[0]) : n->in[0];
         seq_become(g, n, OP_IDENTITY, &e, 1);
@@ -145,6 +152,62 @@ static bool seq_op_uses_sequence(OpKind op) {
            op == OP_OPTIONALHASELEMENT || op == OP_OPTIONALGETELEMENT;
 }
 
+/* A node whose output is a sequence or optional (a producer, or an
+ * Identity / OptionalGetElement passing one on): dropped by the pass. */
+static bool seq_node_is_dead(const Node *n) {
+    return seq_op_is_producer(n->op) || ((n->op == OP_IDENTITY || n->op == OP_OPTIONALGETELEMENT) && n->n_out == 1 &&
+                                         seq_list_of(n->out[0]));
+}
+
+/* The root graph's sequence and optional outputs become API slots whose
+ * items (the elements, as tensors) are the graph outputs. */
+static bool seq_flatten_outputs(Graph *g, Ctx *c, const SeqMap *m) {
+    bool any = false;
+    for (int i = 0; i < g->n_outputs; i++)
+        any = any || seq_list_of(g->outputs[i]);
+    if (!any)
+        return true;
+    Value **old = g->outputs;
+    int n_old = g->n_outputs;
+    g->outputs = NULL;
+    g->n_outputs = 0;
+    g->out_slots = NULL;
+    g->n_out_slots = 0;
+    for (int i = 0; i < n_old; i++) {
+        Value *v = old[i];
+        const char *name = v->name ? v->name : "?";
+        SeqList *s = seq_list_of(v);
+        IoSlot slot = {.name = name, .kind = IO_TENSOR, .present = true, .dtype = v->dtype};
+        if (s && s->optional) {
+            SeqList *inner = s->n ? seq_list_of(s->elem[0]) : NULL;
+            slot.kind = inner ? IO_OPTIONAL_SEQUENCE : IO_OPTIONAL;
+            slot.present = s->n > 0;
+            slot.dtype = s->dtype;
+            s = inner ? inner : s;
+        } else if (s) {
+            slot.kind = IO_SEQUENCE;
+            slot.dtype = s->dtype;
+        }
+        if (s && !s->known)
+            return diag_error(c, v->loc,
+                              "output '%s': the sequence's shapes depend on data that is not a compile-time constant",
+                              name);
+        int n = s ? s->n : 1;
+        Value **items = ARENA_ARRAY(g->arena, Value *, n > 0 ? n : 1);
+        for (int k = 0; k < n; k++) {
+            items[k] = s ? seq_resolve(m, s->elem[k]) : v;
+            if (seq_list_of(items[k]))
+                return diag_error(c, v->loc, "output '%s': sequences of sequences are not supported", name);
+            graph_add_output(g, items[k]);
+        }
+        slot.n = n;
+        slot.items = items;
+        graph_add_slot(g, true, &slot);
+    }
+    graph_finish_slots(g);
+    return true;
+}
+
 bool pass_sequence(Graph *g, Ctx *c) {
     bool any = false;
     for (int i = 0; i < g->n_nodes; i++)
@@ -152,13 +215,14 @@ bool pass_sequence(Graph *g, Ctx *c) {
             any = true;
     if (!any)
         return true;
-    for (int i = 0; i < g->n_outputs; i++)
+    for (int i = 0; g->parent && i < g->n_outputs; i++)
         if (seq_list_of(g->outputs[i]))
-            return diag_error(c, g->outputs[i]->loc, "output '%s': sequence and optional outputs are not supported",
+            return diag_error(c, g->outputs[i]->loc,
+                              "output '%s': a subgraph's sequence and optional outputs are not supported",
                               g->outputs[i]->name ? g->outputs[i]->name : "?");
     for (int i = 0; i < g->n_nodes; i++) {
         Node *n = g->nodes[i];
-        if (seq_op_uses_sequence(n->op))
+        if (seq_op_uses_sequence(n->op) || n->op == OP_IDENTITY)
             continue;
         for (int k = 0; k < n->n_in; k++)
             if (seq_list_of(n->in[k]))
@@ -171,13 +235,15 @@ bool pass_sequence(Graph *g, Ctx *c) {
     int n_dead = 0;
     for (int i = 0; i < g->n_nodes; i++) {
         Node *n = g->nodes[i];
-        if (seq_op_is_producer(n->op))
+        if (seq_node_is_dead(n))
             dead[n_dead++] = n;
         int pos = i;
         if (!seq_rewrite(g, c, &m, n, &pos))
             return false;
         i += pos - i;
     }
+    if (!g->parent && !seq_flatten_outputs(g, c, &m))
+        return false;
     for (int i = 0; i < n_dead; i++)
         dead[i]->op = OP_INVALID;
     graph_compact(g);

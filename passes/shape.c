@@ -80,9 +80,28 @@ static bool shape_node(Graph *g, Node *n, Ctx *c) {
 
 bool pass_shape(Graph *g, Ctx *c) {
     g->shapes_known = false;
-    for (int i = 0; i < g->n_nodes; i++)
+    bool expanded = false;
+    for (int i = 0; i < g->n_nodes; i++) {
+        if (g->nodes[i]->op == OP_SEQUENCEMAP) { /* replaced by nodes from i on: shape those */
+            if (!subgraph_expand_sequence_map(g, i, c))
+                return false;
+            expanded = true;
+        } else if (subgraph_if_gives_sequence(g->nodes[i], c)) {
+            if (!subgraph_inline_if(g, i, c))
+                return false;
+            expanded = true;
+        } else if (subgraph_loop_carries_sequence(g->nodes[i])) {
+            if (!subgraph_unroll_sequence_loop(g, i, c))
+                return false;
+            expanded = true;
+        }
+        if (g->nodes[i]->op == OP_INVALID)
+            continue;
         if (!shape_node(g, g->nodes[i], c))
             return false;
+    }
+    if (expanded)
+        graph_compact(g);
     for (int i = 0; i < g->n_outputs; i++) {
         const Value *v = g->outputs[i];
         if (v->rank < 0 || v->dtype == DT_UNDEF)

@@ -32,6 +32,8 @@
  */
 #include "passes.h"
 
+#include "../ir/shape_sequence.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -227,6 +229,31 @@ static Value *unroll_value(Graph *g, Graph *b, Value **map, Value **cmap, Value 
     return v;
 }
 
+/* Inserts a copy of every node of body b at pos.., reading the values map
+ * gives for b's values (unroll_value); returns the number inserted. */
+static int copy_body(Graph *g, int pos, Graph *b, Value **map, Value **cmap, Ctx *c) {
+    for (int i = 0; i < b->n_nodes; i++) {
+        Node *x = b->nodes[i];
+        Value **xin = ARENA_ARRAY(c->arena, Value *, x->n_in + 1);
+        for (int j = 0; j < x->n_in; j++)
+            xin[j] = unroll_value(g, b, map, cmap, x->in[j]);
+        Node *y = graph_insert_node(g, pos + i, x->op, xin, x->n_in, x->n_out);
+        y->name = graph_unique_name(g, x->name ? x->name : "t");
+        y->loc = x->loc;
+        y->opset = x->opset;
+        y->domain = x->domain;
+        y->attrs = x->attrs;
+        y->n_attrs = x->n_attrs;
+        for (int j = 0; j < x->n_out; j++) {
+            Value *xv = x->out[j], *yv = y->out[j];
+            yv->name = graph_unique_name(g, xv->name ? xv->name : "t");
+            yv->loc = xv->loc;
+            map[xv->id] = yv;
+        }
+    }
+    return b->n_nodes;
+}
+
 /* Inserts a node at pos whose single output is the existing value out. */
 static Node *insert_into(Graph *g, int pos, OpKind op, Value *const *in, int n_in, Value *out, const Node *like) {
     Node *y = graph_insert_node(g, pos, op, in, n_in, 0);
@@ -246,7 +273,8 @@ static Node *insert_into(Graph *g, int pos, OpKind op, Value *const *in, int n_i
  * before it) and marks it dead; returns the nodes inserted. */
 static int unroll_loop(Graph *g, int pos, Graph *b, int64_t trips, Ctx *c) {
     Node *n = g->nodes[pos];
-    int N = n->n_in > 2 ? n->n_in - 2 : 0, K = b->n_outputs - 1 - N;
+    int ncap = subgraph_n_captured(n), nexp = n->n_in - ncap; /* captured inputs: after pass_capture */
+    int N = nexp > 2 ? nexp - 2 : 0, K = b->n_outputs - 1 - N;
     Value **map = ARENA_ARRAY(c->arena, Value *, b->n_values + 1);
     Value **cmap = ARENA_ARRAY(c->arena, Value *, b->n_values + 1);
     Value **carried = ARENA_ARRAY(c->arena, Value *, N + 1);
@@ -265,26 +293,9 @@ static int unroll_loop(Graph *g, int pos, Graph *b, int64_t trips, Ctx *c) {
                                       arena_memdup(g->arena, &yes, 1));
         for (int k = 0; k < N; k++)
             map[b->inputs[2 + k]->id] = carried[k];
-        for (int i = 0; i < b->n_nodes; i++) {
-            Node *x = b->nodes[i];
-            Value **xin = ARENA_ARRAY(c->arena, Value *, x->n_in + 1);
-            for (int j = 0; j < x->n_in; j++)
-                xin[j] = unroll_value(g, b, map, cmap, x->in[j]);
-            Node *y = graph_insert_node(g, pos + added, x->op, xin, x->n_in, x->n_out);
-            added++;
-            y->name = graph_unique_name(g, x->name ? x->name : "t");
-            y->loc = x->loc;
-            y->opset = x->opset;
-            y->domain = x->domain;
-            y->attrs = x->attrs;
-            y->n_attrs = x->n_attrs;
-            for (int j = 0; j < x->n_out; j++) {
-                Value *xv = x->out[j], *yv = y->out[j];
-                yv->name = graph_unique_name(g, xv->name ? xv->name : "t");
-                yv->loc = xv->loc;
-                map[xv->id] = yv;
-            }
-        }
+        for (int k = 0; k < ncap && 2 + N + k < b->n_inputs; k++)
+            map[b->inputs[2 + N + k]->id] = n->in[nexp + k];
+        added += copy_body(g, pos + added, b, map, cmap, c);
         for (int k = 0; k < N; k++)
             carried[k] = unroll_value(g, b, map, cmap, b->outputs[1 + k]);
         for (int j = 0; j < K; j++)
@@ -543,3 +554,128 @@ static bool lower_graph(Graph *g, Ctx *c) {
 }
 
 bool pass_subgraphs(Graph *g, Ctx *c) { return lower_graph(g, c); }
+
+bool subgraph_inline_if(Graph *g, int pos, Ctx *c) { return inline_if(g, pos, c) >= 0; }
+
+/* An If on a compile-time constant condition whose taken branch may give a
+ * sequence or optional (it holds a sequence op, or the node reads one):
+ * pass_shape inlines it when it reaches it, so the sequence is built in
+ * the graph that uses it (pass_subgraphs inlines the other constant Ifs). */
+bool subgraph_if_gives_sequence(const Node *n, Ctx *c) {
+    if (n->op != OP_IF || n->n_in < 1 || !n->in[0] || !n->in[0]->data || value_numel(n->in[0]) != 1 ||
+        !fold_value_is_const(n->in[0], c))
+        return false;
+    for (int k = 1; k < n->n_in; k++)
+        if (n->in[k] && seq_list_of(n->in[k]))
+            return true;
+    bool taken = data_get_f64(n->in[0]->dtype, n->in[0]->data, 0) != 0;
+    const Attr *a = node_attr(n, taken ? "then_branch" : "else_branch");
+    for (int i = 0; a && a->kind == AT_GRAPH && a->g && i < a->g->n_nodes; i++) {
+        OpKind op = a->g->nodes[i]->op;
+        if (seq_op_is_producer(op) || op == OP_OPTIONALGETELEMENT || op == OP_SEQUENCEMAP)
+            return true;
+    }
+    return false;
+}
+
+/* A Loop that carries a sequence or optional (after pass_capture, its
+ * inputs shaped): such a value has no runtime form, so the loop is unrolled
+ * here, which needs a constant trip count and a constant true condition
+ * that the body passes on unchanged. */
+bool subgraph_loop_carries_sequence(const Node *n) {
+    if (n->op != OP_LOOP)
+        return false;
+    int nexp = n->n_in - subgraph_n_captured(n);
+    for (int k = 2; k < nexp; k++)
+        if (n->in[k] && seq_list_of(n->in[k]))
+            return true;
+    return false;
+}
+
+bool subgraph_unroll_sequence_loop(Graph *g, int pos, Ctx *c) {
+    Node *n = g->nodes[pos];
+    const Attr *a = node_attr(n, "body");
+    if (!a || a->kind != AT_GRAPH || !a->g)
+        return node_error(c, n, "needs a 'body' graph");
+    Graph *b = a->g;
+    const Value *m = n->in[0], *cond = n->n_in > 1 ? n->in[1] : NULL;
+    if (!m || !m->data || value_numel(m) != 1 || !dtype_is_int(m->dtype))
+        return node_error(c, n, "it carries a sequence, so its trip count must be a compile-time constant");
+    if (cond && (!cond->data || value_numel(cond) != 1 || data_get_f64(cond->dtype, cond->data, 0) == 0))
+        return node_error(c, n, "it carries a sequence, so its condition must be a compile-time constant true");
+    if (through_identity(b->outputs[0]) != b->inputs[1])
+        return node_error(c, n, "it carries a sequence, so its body must pass the condition on unchanged");
+    int nexp = n->n_in - subgraph_n_captured(n), N = nexp - 2;
+    int64_t t = data_get_i64(m->dtype, m->data, 0);
+    if (t < 0 || t > 1024 || (t == 0 && b->n_outputs - 1 - N > 0))
+        return node_error(c, n, "it carries a sequence; %lld iterations cannot be unrolled", (long long)t);
+    for (int k = 0; k < b->n_inputs; k++) /* the copies' types come from the parent */
+        b->inputs[k]->rank = -1;
+    return unroll_loop(g, pos, b, t, c) >= 0;
+}
+
+/* ---------------------------------------------------------------- SequenceMap */
+
+/* SequenceMap at g->nodes[pos], its inputs shaped: one copy of the body per
+ * element of input 0 is inserted before it, each reading element i of
+ * every sequence input (a SequenceAt) and the tensor inputs as they are;
+ * output k becomes a SequenceConstruct of the copies' outputs k, and the
+ * node is marked dead (OP_INVALID).  Like Loop unrolling, a body with
+ * subgraphs of its own is not expanded. */
+bool subgraph_expand_sequence_map(Graph *g, int pos, Ctx *c) {
+    Node *n = g->nodes[pos];
+    const Attr *a = node_attr(n, "body");
+    if (!a || a->kind != AT_GRAPH || !a->g)
+        return node_error(c, n, "needs a 'body' graph");
+    Graph *b = a->g;
+    if (b->n_inputs != n->n_in || b->n_outputs != n->n_out)
+        return node_error(c, n, "the body has %d inputs and %d outputs, the node %d and %d", b->n_inputs,
+                          b->n_outputs, n->n_in, n->n_out);
+    int nexp = n->n_in - subgraph_n_captured(n);
+    SeqList *s0 = seq_list_of(n->in[0]);
+    if (!s0)
+        return node_error(c, n, "input 0 must be a sequence built in this graph");
+    int K = s0->n;
+    for (int j = 0; j < nexp; j++) {
+        SeqList *sj = seq_list_of(n->in[j]);
+        if (sj && sj->n != K)
+            return node_error(c, n, "input %d has %d elements, input 0 has %d", j, sj->n, K);
+    }
+    for (int i = 0; i < b->n_nodes; i++)
+        if (node_has_subgraphs(b->nodes[i]))
+            return node_error(c, n, "a body with If, Loop or Scan inside is not supported");
+    Value **map = ARENA_ARRAY(c->arena, Value *, b->n_values + 1);
+    Value **cmap = ARENA_ARRAY(c->arena, Value *, b->n_values + 1);
+    Value **outs = ARENA_ARRAY(c->arena, Value *, (size_t)n->n_out * (size_t)(K > 0 ? K : 1));
+    int added = 0;
+    for (int it = 0; it < K; it++) {
+        memset(map, 0, sizeof *map * (size_t)(b->n_values + 1));
+        int64_t at = it;
+        for (int j = 0; j < n->n_in; j++) {
+            Value *x = n->in[j];
+            if (j < nexp && seq_list_of(x)) {
+                Value *in[2] = {x, graph_add_const(g, graph_unique_name(g, "seq_pos"), DT_I64, 0, NULL,
+                                                   arena_memdup(g->arena, &at, sizeof at))};
+                Node *e = graph_insert_node(g, pos + added++, OP_SEQUENCEAT, in, 2, 1);
+                e->name = graph_unique_name(g, n->name ? n->name : "seqmap");
+                e->loc = n->loc;
+                e->opset = n->opset;
+                e->domain = "";
+                e->out[0]->name = graph_unique_name(g, b->inputs[j]->name ? b->inputs[j]->name : "elem");
+                x = e->out[0];
+            }
+            map[b->inputs[j]->id] = x;
+        }
+        added += copy_body(g, pos + added, b, map, cmap, c);
+        for (int k = 0; k < n->n_out; k++)
+            outs[(size_t)k * (size_t)K + (size_t)it] = unroll_value(g, b, map, cmap, b->outputs[k]);
+    }
+    for (int k = 0; k < n->n_out; k++) {
+        Node *y = insert_into(g, pos + added++, K ? OP_SEQUENCECONSTRUCT : OP_SEQUENCEEMPTY,
+                              outs + (size_t)k * (size_t)K, K, n->out[k], n);
+        if (!K)
+            node_set_attr_int(g, y, "dtype", s0->dtype);
+    }
+    n->op = OP_INVALID;
+    return true;
+}

@@ -72,6 +72,14 @@ add_test(NAME golden/string-api
 set_tests_properties(golden/string-api PROPERTIES LABELS golden TIMEOUT 120
                      ENVIRONMENT "${DLCC_TEST_ENV}")
 
+# ---- the C API of sequence and optional inputs/outputs, and their IR slot
+# statements (tests/sequences/run_sequence_api.sh)
+add_test(NAME golden/sequence-api
+         COMMAND sh ${DLCC_TESTS_DIR}/sequences/run_sequence_api.sh $<TARGET_FILE:dlcc>
+                 ${CMAKE_BINARY_DIR}/sequence-api)
+set_tests_properties(golden/sequence-api PROPERTIES LABELS golden TIMEOUT 120
+                     ENVIRONMENT "${DLCC_TEST_ENV}")
+
 # ---- ONNX backend conformance, one ctest per suite
 if(DEFINED ENV{DLCC_ONNX_BACKEND})
   set(DLCC_ONNX_BACKEND $ENV{DLCC_ONNX_BACKEND})

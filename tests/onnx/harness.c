@@ -17,6 +17,10 @@
  * tensor.  Output buffers are pre-filled with 0xFF and followed by guard bytes,
  * so unwritten elements and overruns show up.  "zeros" as an input file means
  * a zero tensor of the descriptor's shape (the onnx-backend `light` models).
+ * Sequence and optional slots (a model whose header declares
+ * net_input_kinds/net_output_kinds) read SequenceProto/OptionalProto files:
+ * a sequence is passed as an array of item pointers, an absent optional as
+ * NULL, and every item is checked and compared like a tensor.
  * String tensors (dtype 8) are arrays of `const char *`: an input's pointer
  * array and its strings' bytes must come back unchanged; an output's pointer
  * array is pre-filled and guarded like any buffer, and its strings compare
@@ -52,6 +56,52 @@ int net_run(void *state, const void *const inputs[], void *const outputs[]);
 #endif
 
 #define MAX_TENSORS 256
+
+/* Sequence and optional slots (dlcc_io_desc, generated only for models
+ * that have them; weak, so that other models link too). */
+#ifndef DLCC_IO_DESC_DEFINED
+#define DLCC_IO_DESC_DEFINED
+typedef struct {
+    int kind;
+    int present;
+    int n_items;
+    const dlcc_tensor_desc *items;
+} dlcc_io_desc;
+#endif
+extern const dlcc_io_desc net_input_kinds[] __attribute__((weak));
+extern const dlcc_io_desc net_output_kinds[] __attribute__((weak));
+
+static int slot_kind(const dlcc_io_desc *kinds, int k) { return kinds ? kinds[k].kind : TIO_TENSOR; }
+
+/* The desc of item j of slot k: the slot's own desc for a tensor or an
+ * optional tensor, the items[] entry for a sequence. */
+static const dlcc_tensor_desc *item_desc(const dlcc_tensor_desc *descs, const dlcc_io_desc *kinds, int k, int j)
+{
+    int kind = slot_kind(kinds, k);
+    if (kind == TIO_SEQUENCE || kind == TIO_OPTIONAL_SEQUENCE)
+        return &kinds[k].items[j];
+    return &descs[k];
+}
+
+/* Checks a value read from a file against slot k: kind, presence, number
+ * of items.  Returns 0 or prints why and returns -1. */
+static int check_slot(const char *what, int k, const TioValue *v, const dlcc_tensor_desc *descs,
+                      const dlcc_io_desc *kinds)
+{
+    int kind = slot_kind(kinds, k), present = kinds ? kinds[k].present : 1;
+    int n = kind == TIO_SEQUENCE || kind == TIO_OPTIONAL_SEQUENCE ? kinds[k].n_items : present ? 1 : 0;
+    int vkind = v->kind, vn = v->n;
+    if (kind == TIO_OPTIONAL && !v->present)
+        vkind = TIO_OPTIONAL; /* an empty optional's file says nothing of its element kind */
+    if (kind == TIO_OPTIONAL_SEQUENCE && !v->present)
+        vkind = TIO_OPTIONAL_SEQUENCE;
+    if (vkind != kind || v->present != present || vn != n) {
+        printf("%s %d '%s': test data is kind %d%s with %d items, generated code declares kind %d%s with %d\n",
+               what, k, descs[k].name, vkind, v->present ? "" : " (empty)", vn, kind, present ? "" : " (empty)", n);
+        return -1;
+    }
+    return 0;
+}
 
 #define GUARD 64
 
@@ -150,59 +200,85 @@ int main(int argc, char **argv)
         printf("net_state_size() = %zu but NET_STATE_SIZE = %zu\n", net_state_size(), state_size);
         return 4;
     }
+    const dlcc_io_desc *in_kinds = net_input_kinds, *out_kinds = net_output_kinds;
 
     char err[512];
-    static TioTensor inputs[MAX_TENSORS], expect[MAX_TENSORS];
+    static TioValue inputs[MAX_TENSORS], expect[MAX_TENSORS];
     static const void *in_ptrs[MAX_TENSORS];
-    static void *copies[MAX_TENSORS];
-    static char **str_copies[MAX_TENSORS]; /* string inputs: copies of the bytes */
-    static unsigned char *out_bufs[MAX_TENSORS];
+    static const void *in_items[MAX_TENSORS][TIO_MAX_ITEMS];
+    static void *copies[MAX_TENSORS][TIO_MAX_ITEMS];
+    static char **str_copies[MAX_TENSORS][TIO_MAX_ITEMS]; /* string inputs: copies of the bytes */
+    static unsigned char *out_bufs[MAX_TENSORS][TIO_MAX_ITEMS];
+    static void *out_items[MAX_TENSORS][TIO_MAX_ITEMS];
     static void *out_ptrs[MAX_TENSORS];
 
     for (int k = 0; k < n_in; k++) {
-        const dlcc_tensor_desc *d = desc_in(k);
-        if (!strcmp(in_files[k], "zeros")) {
+        int kind = slot_kind(in_kinds, k);
+        if (!strcmp(in_files[k], "zeros") && kind == TIO_TENSOR) {
+            const dlcc_tensor_desc *d = &net_inputs[k];
+            TioTensor *t = &inputs[k].items[0];
             memset(&inputs[k], 0, sizeof inputs[k]);
-            inputs[k].dtype = d->dtype;
-            inputs[k].rank = d->rank;
-            memcpy(inputs[k].dims, d->dims, sizeof d->dims);
-            inputs[k].count = desc_count(d);
-            inputs[k].elem_size = tio_dtype_size(d->dtype);
-            inputs[k].data = calloc(inputs[k].count + 1, inputs[k].elem_size + 1);
-        } else if (tio_read_pb(in_files[k], &inputs[k], err, sizeof err) != 0) {
+            inputs[k].present = inputs[k].n = 1;
+            t->dtype = d->dtype;
+            t->rank = d->rank;
+            memcpy(t->dims, d->dims, sizeof d->dims);
+            t->count = desc_count(d);
+            t->elem_size = tio_dtype_size(d->dtype);
+            t->data = calloc(t->count + 1, t->elem_size + 1);
+        } else if (tio_read_value_pb(in_files[k], kind, &inputs[k], err, sizeof err) != 0) {
             printf("input %d: %s\n", k, err);
             return 2;
         }
-        if (!same_type(&inputs[k], d)) {
-            describe_mismatch("input", k, &inputs[k], d);
+        if (check_slot("input", k, &inputs[k], net_inputs, in_kinds))
             return 2;
-        }
-        size_t bytes = inputs[k].count * inputs[k].elem_size;
-        copies[k] = malloc(bytes + 1);
-        memcpy(copies[k], inputs[k].data, bytes);
-        if (inputs[k].dtype == 8) {
-            str_copies[k] = calloc(inputs[k].count + 1, sizeof(char *));
-            for (size_t j = 0; j < inputs[k].count; j++) {
-                const char *sj = ((char **)inputs[k].data)[j];
-                size_t len = strlen(sj ? sj : "");
-                str_copies[k][j] = malloc(len + 1);
-                memcpy(str_copies[k][j], sj ? sj : "", len + 1);
+        for (int j = 0; j < inputs[k].n; j++) {
+            TioTensor *t = &inputs[k].items[j];
+            const dlcc_tensor_desc *d = item_desc(net_inputs, in_kinds, k, j);
+            if (!same_type(t, d)) {
+                describe_mismatch("input", k, t, d);
+                return 2;
             }
+            size_t bytes = t->count * t->elem_size;
+            copies[k][j] = malloc(bytes + 1);
+            memcpy(copies[k][j], t->data, bytes);
+            if (t->dtype == 8) {
+                str_copies[k][j] = calloc(t->count + 1, sizeof(char *));
+                for (size_t e = 0; e < t->count; e++) {
+                    const char *se = ((char **)t->data)[e];
+                    size_t len = strlen(se ? se : "");
+                    str_copies[k][j][e] = malloc(len + 1);
+                    memcpy(str_copies[k][j][e], se ? se : "", len + 1);
+                }
+            }
+            in_items[k][j] = t->data;
         }
-        in_ptrs[k] = inputs[k].data;
+        if (kind == TIO_SEQUENCE || kind == TIO_OPTIONAL_SEQUENCE)
+            in_ptrs[k] = inputs[k].present ? (const void *)in_items[k] : NULL;
+        else
+            in_ptrs[k] = inputs[k].n ? in_items[k][0] : NULL;
     }
     for (int k = 0; k < n_out; k++) {
-        const dlcc_tensor_desc *d = desc_out(k);
-        if (tio_read_pb(out_files[k], &expect[k], err, sizeof err) != 0) {
+        int kind = slot_kind(out_kinds, k);
+        if (tio_read_value_pb(out_files[k], kind, &expect[k], err, sizeof err) != 0) {
             printf("output %d: %s\n", k, err);
             return 2;
         }
-        if (!same_type(&expect[k], d)) {
-            describe_mismatch("output", k, &expect[k], d);
+        if (check_slot("output", k, &expect[k], net_outputs, out_kinds))
             return 1;
+        for (int j = 0; j < expect[k].n; j++) {
+            TioTensor *t = &expect[k].items[j];
+            const dlcc_tensor_desc *d = item_desc(net_outputs, out_kinds, k, j);
+            if (!same_type(t, d)) {
+                describe_mismatch("output", k, t, d);
+                return 1;
+            }
+            out_bufs[k][j] = malloc(t->count * t->elem_size + GUARD);
+            out_items[k][j] = out_bufs[k][j];
         }
-        out_bufs[k] = malloc(expect[k].count * expect[k].elem_size + GUARD);
-        out_ptrs[k] = out_bufs[k];
+        if (kind == TIO_SEQUENCE || kind == TIO_OPTIONAL_SEQUENCE)
+            out_ptrs[k] = expect[k].present ? (void *)out_items[k] : NULL;
+        else
+            out_ptrs[k] = expect[k].n ? out_items[k][0] : NULL;
     }
 
     size_t state_bytes = (state_size + 63) / 64 * 64;
@@ -221,11 +297,12 @@ int main(int argc, char **argv)
 
     int failed = 0;
     for (int r = 0; r < runs && !failed; r++) {
-        for (int k = 0; k < n_out; k++) {
-            size_t bytes = expect[k].count * expect[k].elem_size;
-            memset(out_bufs[k], 0xFF, bytes);
-            memset(out_bufs[k] + bytes, 0xA5, GUARD);
-        }
+        for (int k = 0; k < n_out; k++)
+            for (int j = 0; j < expect[k].n; j++) {
+                size_t bytes = expect[k].items[j].count * expect[k].items[j].elem_size;
+                memset(out_bufs[k][j], 0xFF, bytes);
+                memset(out_bufs[k][j] + bytes, 0xA5, GUARD);
+            }
         rc = net_run(state, in_ptrs, out_ptrs);
         if (rc != 0) {
             printf("net_run returned %d (run %d)\n", rc, r + 1);
@@ -234,27 +311,34 @@ int main(int argc, char **argv)
         if (!check_guard(state + state_size, "state", 0))
             return 4;
         for (int k = 0; k < n_in; k++)
-            if (memcmp(copies[k], inputs[k].data, inputs[k].count * inputs[k].elem_size)) {
-                printf("net_run modified input %d '%s'\n", k, desc_in(k)->name);
-                return 4;
-            }
-        for (int k = 0; k < n_in; k++)
-            for (size_t j = 0; str_copies[k] && j < inputs[k].count; j++) {
-                const char *sj = ((char **)inputs[k].data)[j];
-                if (strcmp(sj ? sj : "", str_copies[k][j])) {
-                    printf("net_run modified string %zu of input %d '%s'\n", j, k, desc_in(k)->name);
+            for (int j = 0; j < inputs[k].n; j++) {
+                const TioTensor *t = &inputs[k].items[j];
+                if (memcmp(copies[k][j], t->data, t->count * t->elem_size)) {
+                    printf("net_run modified input %d '%s'\n", k, desc_in(k)->name);
                     return 4;
                 }
+                for (size_t e = 0; str_copies[k][j] && e < t->count; e++) {
+                    const char *se = ((char **)t->data)[e];
+                    if (strcmp(se ? se : "", str_copies[k][j][e])) {
+                        printf("net_run modified string %zu of input %d '%s'\n", e, k, desc_in(k)->name);
+                        return 4;
+                    }
+                }
             }
-        for (int k = 0; k < n_out; k++) {
-            if (!check_guard(out_bufs[k] + expect[k].count * expect[k].elem_size, "output", k))
-                return 4;
-            size_t bad = tio_compare(&expect[k], out_bufs[k], rtol, atol, err, sizeof err);
-            if (bad) {
-                printf("output %d '%s' (run %d): %s\n", k, desc_out(k)->name, r + 1, err);
-                failed = 1;
+        for (int k = 0; k < n_out; k++)
+            for (int j = 0; j < expect[k].n; j++) {
+                const TioTensor *t = &expect[k].items[j];
+                if (!check_guard(out_bufs[k][j] + t->count * t->elem_size, "output", k))
+                    return 4;
+                size_t bad = tio_compare(t, out_bufs[k][j], rtol, atol, err, sizeof err);
+                if (bad) {
+                    if (expect[k].kind != TIO_TENSOR && expect[k].kind != TIO_OPTIONAL)
+                        printf("output %d '%s' item %d (run %d): %s\n", k, desc_out(k)->name, j, r + 1, err);
+                    else
+                        printf("output %d '%s' (run %d): %s\n", k, desc_out(k)->name, r + 1, err);
+                    failed = 1;
+                }
             }
-        }
     }
     if (!failed)
         printf("ok: %d inputs, %d outputs, state %zu bytes, %d runs\n", n_in, n_out,

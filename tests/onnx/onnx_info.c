@@ -11,14 +11,17 @@
  * scalar, "*" for an unknown rank).  Given the test's input .pb files (in the
  * same order as the inputs), it also prints "dim SYM=N" for every symbolic
  * dimension that an input's shape binds, which the runner passes to dlcc as
- * --dim SYM=N, and "opset N" for the default domain.  Exit 1 on unreadable
- * models.
+ * --dim SYM=N, and "opset N" for the default domain.  For a sequence or
+ * optional input it prints "sequence NAME=SHAPE,SHAPE,..." (the items the
+ * .pb file holds, as dlcc's --sequence takes them) or "absent NAME" (an
+ * empty optional, dlcc's --absent).  Exit 1 on unreadable models.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "onnx.pb-c.h"
+#include "tensor_io.h"
 
 static uint8_t *read_file(const char *path, size_t *len)
 {
@@ -115,6 +118,32 @@ static void bind_dims(const Onnx__ValueInfoProto *v, const char *pb_path)
     onnx__tensor_proto__free_unpacked(p, NULL);
 }
 
+/* "sequence NAME=2x3,4,()" or "absent NAME" for a sequence/optional input. */
+static void bind_items(const Onnx__ValueInfoProto *v, const char *pb_path)
+{
+    const Onnx__TypeProto *t = v->type;
+    int kind = t->value_case == ONNX__TYPE_PROTO__VALUE_SEQUENCE_TYPE ? TIO_SEQUENCE : TIO_OPTIONAL;
+    static TioValue val;
+    char err[256];
+    if (tio_read_value_pb(pb_path, kind, &val, err, sizeof err) != 0)
+        return;
+    if (!val.present) {
+        printf("absent %s\n", v->name);
+    } else if (val.kind == TIO_SEQUENCE || val.kind == TIO_OPTIONAL_SEQUENCE) {
+        printf("sequence %s=", v->name);
+        for (int i = 0; i < val.n; i++) {
+            const TioTensor *x = &val.items[i];
+            printf("%s", i ? "," : "");
+            if (x->rank == 0)
+                printf("()");
+            for (int d = 0; d < x->rank; d++)
+                printf("%s%lld", d ? "x" : "", (long long)x->dims[d]);
+        }
+        printf("\n");
+    }
+    tio_free_value(&val);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -140,7 +169,11 @@ int main(int argc, char **argv)
         if (is_initializer(g, g->input[i]->name))
             continue;
         print_value("input", g->input[i]);
-        if (2 + k < argc)
+        if (2 + k < argc && g->input[i]->type &&
+            (g->input[i]->type->value_case == ONNX__TYPE_PROTO__VALUE_SEQUENCE_TYPE ||
+             g->input[i]->type->value_case == ONNX__TYPE_PROTO__VALUE_OPTIONAL_TYPE))
+            bind_items(g->input[i], argv[2 + k]);
+        else if (2 + k < argc)
             bind_dims(g->input[i], argv[2 + k]);
         k++;
     }

@@ -20,12 +20,14 @@ Each test ends as one of
   crash    dlcc or the generated program died from a signal (or dlcc exited
            with another status)
   timeout  the test took longer than --timeout seconds
-  skipped  out of scope: an input or output that is not a numeric tensor
-           (sequence, map, optional, sparse, string, complex)
+  skipped  out of scope: an input or output that is not a tensor, sequence
+           or optional (a map, a sparse tensor), or a complex tensor
 
 Symbolic input dimensions are bound with --dim SYM=N from the shapes of the
 test's input_K.pb files (read by onnx_info.c, built here from the protobuf-c
-bindings of the dlcc build), so dlcc never has to guess them.
+bindings of the dlcc build), so dlcc never has to guess them; a sequence
+input's items likewise give --sequence NAME=SHAPE,..., an empty optional
+--absent NAME.
 
 The results go to RESULTS/SUITE.txt (one line per test: name, status,
 reason).  With --via-ir each model goes through the IR's text form first:
@@ -217,7 +219,11 @@ def model_info(tools, model, inputs, deadline):
         if parts[0] in ("input", "output") and len(parts) == 5:
             values.append((parts[0], parts[1], parts[2], int(parts[3]), parts[4]))
         elif parts[0] == "dim" and len(parts) == 2:
-            dims.append(parts[1])
+            dims.append(("--dim", parts[1]))
+        elif parts[0] == "sequence" and len(parts) == 2:
+            dims.append(("--sequence", parts[1]))
+        elif parts[0] == "absent" and len(parts) == 2:
+            dims.append(("--absent", parts[1]))
         elif parts[0] == "opset" and len(parts) == 2:
             opset = int(parts[1])
     return values, dims, opset
@@ -225,7 +231,7 @@ def model_info(tools, model, inputs, deadline):
 
 def skip_reason(values):
     for what, name, kind, elem, _ in values:
-        if kind != "tensor":
+        if kind not in ("tensor", "sequence", "optional"):
             return "%s '%s' is a%s %s" % (what, name, "n" if kind[0] in "aeiou" else "", kind)
         if elem in NON_NUMERIC:
             return "%s '%s': %s" % (what, name, NON_NUMERIC[elem])
@@ -339,8 +345,8 @@ def run_one(args, tools, test):
             cmd = [args.dlcc, model, "--emit=ir", "-o", net_dl] + args.dlcc_flags.split()
         else:
             cmd = [args.dlcc, model, "-o", net_c, "--name", "net"] + args.dlcc_flags.split()
-        for d in dims:
-            cmd += ["--dim", d]
+        for flag, d in dims:
+            cmd += [flag, d]
         t0 = time.monotonic()
         rc, out = run(cmd, deadline)
         if rc == 1 and CONST_NEEDED.search(out) and info:
@@ -348,10 +354,10 @@ def run_one(args, tools, test):
             # Resize's scales, TopK's k...) as a graph input: specialise the
             # small inputs with --const-input, as a user of a static compiler
             # would, and say so in the reason column.
-            names = [v[1] for v in info[0] if v[0] == "input"]
+            names = [(v[1], v[2]) for v in info[0] if v[0] == "input"]
             bound = []
-            for nm, pb in zip(names, sets[0][0]):
-                if os.path.getsize(pb) <= SMALL_INPUT_BYTES:
+            for (nm, kind), pb in zip(names, sets[0][0]):
+                if kind == "tensor" and os.path.getsize(pb) <= SMALL_INPUT_BYTES:
                     cmd += ["--const-input", "%s=%s" % (nm, pb)]
                     bound.append(nm)
             if bound:
@@ -465,7 +471,7 @@ def build_tools(args):
         objs.append(obj)
     info = os.path.join(tdir, "onnx_info")
     rc, out = run([args.cc, "-std=c11", "-O1", "-w"] + inc + [os.path.join(HERE, "onnx_info.c"),
-                   objs[0], "-lprotobuf-c", "-o", info], deadline)
+                   objs[1], objs[0], "-lprotobuf-c", "-lm", "-o", info], deadline)
     if rc != 0:
         sys.exit("cannot build onnx_info:\n" + out)
     # harness.o first: it holds main

@@ -161,13 +161,12 @@ static int fill_from_fields(TioTensor *t, const Onnx__TensorProto *p, char *err,
     return 0;
 }
 
-int tio_read_pb(const char *path, TioTensor *t, char *err, size_t errlen)
+static uint8_t *read_whole(const char *path, size_t *len, char *err, size_t errlen)
 {
-    memset(t, 0, sizeof *t);
     FILE *f = fopen(path, "rb");
     if (!f) {
         snprintf(err, errlen, "%s: cannot open", path);
-        return -1;
+        return NULL;
     }
     fseek(f, 0, SEEK_END);
     long size = ftell(f);
@@ -177,11 +176,169 @@ int tio_read_pb(const char *path, TioTensor *t, char *err, size_t errlen)
         fclose(f);
         free(buf);
         snprintf(err, errlen, "%s: read error", path);
-        return -1;
+        return NULL;
     }
     fclose(f);
-    Onnx__TensorProto *p = onnx__tensor_proto__unpack(NULL, (size_t)size, buf);
+    *len = (size_t)size;
+    return buf;
+}
+
+static int decode_tensor(const uint8_t *buf, size_t size, const char *path, TioTensor *t, char *err,
+                         size_t errlen);
+
+int tio_read_pb(const char *path, TioTensor *t, char *err, size_t errlen)
+{
+    memset(t, 0, sizeof *t);
+    size_t size;
+    uint8_t *buf = read_whole(path, &size, err, errlen);
+    if (!buf)
+        return -1;
+    int rc = decode_tensor(buf, size, path, t, err, errlen);
     free(buf);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- sequences and optionals */
+
+/* onnx-data.proto's SequenceProto and OptionalProto are not in Debian's
+ * onnx.proto, so their few fields are read straight off the wire:
+ *   SequenceProto { 2: elem_type; 3: repeated TensorProto tensor_values }
+ *   OptionalProto { 2: elem_type; 3: TensorProto tensor_value;
+ *                   5: SequenceProto sequence_value } */
+static int wire_varint(const uint8_t **p, const uint8_t *end, uint64_t *v)
+{
+    *v = 0;
+    for (int shift = 0; shift < 64; shift += 7) {
+        if (*p >= end)
+            return -1;
+        uint8_t b = *(*p)++;
+        *v |= (uint64_t)(b & 0x7f) << shift;
+        if (!(b & 0x80))
+            return 0;
+    }
+    return -1;
+}
+
+/* Calls on_field(field, data, len) for each length-delimited field. */
+static int wire_fields(const uint8_t *buf, size_t size, int (*on_field)(void *, int, const uint8_t *, size_t),
+                       void *ctx)
+{
+    const uint8_t *p = buf, *end = buf + size;
+    while (p < end) {
+        uint64_t key, v;
+        if (wire_varint(&p, end, &key))
+            return -1;
+        switch (key & 7) {
+        case 0:
+            if (wire_varint(&p, end, &v))
+                return -1;
+            break;
+        case 1:
+            if (end - p < 8)
+                return -1;
+            p += 8;
+            break;
+        case 5:
+            if (end - p < 4)
+                return -1;
+            p += 4;
+            break;
+        case 2:
+            if (wire_varint(&p, end, &v) || v > (uint64_t)(end - p))
+                return -1;
+            if (on_field(ctx, (int)(key >> 3), p, (size_t)v))
+                return -1;
+            p += v;
+            break;
+        default:
+            return -1;
+        }
+    }
+    return 0;
+}
+
+typedef struct {
+    TioValue *v;
+    const char *path;
+    char *err;
+    size_t errlen;
+    int bad;
+} SeqCtx;
+
+static int seq_field(void *ctx, int field, const uint8_t *data, size_t len)
+{
+    SeqCtx *c = ctx;
+    if (field != 3)
+        return 0;
+    if (c->v->n == TIO_MAX_ITEMS) {
+        snprintf(c->err, c->errlen, "%s: more than %d items", c->path, TIO_MAX_ITEMS);
+        return c->bad = -1;
+    }
+    if (decode_tensor(data, len, c->path, &c->v->items[c->v->n], c->err, c->errlen))
+        return c->bad = -1;
+    c->v->n++;
+    return 0;
+}
+
+static int opt_field(void *ctx, int field, const uint8_t *data, size_t len)
+{
+    SeqCtx *c = ctx;
+    if (field == 3) {
+        c->v->present = 1;
+        c->v->kind = TIO_OPTIONAL;
+        if (decode_tensor(data, len, c->path, &c->v->items[0], c->err, c->errlen))
+            return c->bad = -1;
+        c->v->n = 1;
+    } else if (field == 5) {
+        c->v->present = 1;
+        c->v->kind = TIO_OPTIONAL_SEQUENCE;
+        if (wire_fields(data, len, seq_field, c))
+            return c->bad = -1;
+    }
+    return 0;
+}
+
+int tio_read_value_pb(const char *path, int kind, TioValue *v, char *err, size_t errlen)
+{
+    memset(v, 0, sizeof *v);
+    v->kind = kind;
+    v->present = 1;
+    if (kind == TIO_TENSOR) {
+        v->n = 1;
+        return tio_read_pb(path, &v->items[0], err, errlen);
+    }
+    size_t size;
+    uint8_t *buf = read_whole(path, &size, err, errlen);
+    if (!buf)
+        return -1;
+    SeqCtx c = {v, path, err, errlen, 0};
+    int rc;
+    if (kind == TIO_SEQUENCE) {
+        rc = wire_fields(buf, size, seq_field, &c);
+    } else {
+        v->present = 0;
+        rc = wire_fields(buf, size, opt_field, &c);
+    }
+    free(buf);
+    if (rc && !c.bad)
+        snprintf(err, errlen, "%s: not a %s", path, kind == TIO_SEQUENCE ? "SequenceProto" : "OptionalProto");
+    if (rc)
+        tio_free_value(v);
+    return rc ? -1 : 0;
+}
+
+void tio_free_value(TioValue *v)
+{
+    for (int i = 0; i < v->n; i++)
+        tio_free(&v->items[i]);
+    v->n = 0;
+}
+
+static int decode_tensor(const uint8_t *buf, size_t size, const char *path, TioTensor *t, char *err,
+                         size_t errlen)
+{
+    memset(t, 0, sizeof *t);
+    Onnx__TensorProto *p = onnx__tensor_proto__unpack(NULL, size, buf);
     if (!p) {
         snprintf(err, errlen, "%s: not a TensorProto", path);
         return -1;

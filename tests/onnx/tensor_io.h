@@ -30,6 +30,24 @@ const char *tio_dtype_name(int dtype);
 int tio_read_pb(const char *path, TioTensor *t, char *err, size_t errlen);
 void tio_free(TioTensor *t);
 
+/* A graph input or output of any kind the harness carries: a tensor
+ * (n = 1), a sequence of n tensors, or an optional tensor or sequence
+ * (present = 0: empty).  Kinds use the generated dlcc_io_desc codes. */
+enum { TIO_TENSOR = 0, TIO_SEQUENCE = 1, TIO_OPTIONAL = 2, TIO_OPTIONAL_SEQUENCE = 3 };
+#define TIO_MAX_ITEMS 64
+typedef struct {
+    int kind;
+    int present;
+    int n;
+    TioTensor items[TIO_MAX_ITEMS];
+} TioValue;
+
+/* Reads a TensorProto (kind TIO_TENSOR), SequenceProto (TIO_SEQUENCE) or
+ * OptionalProto (TIO_OPTIONAL or TIO_OPTIONAL_SEQUENCE: the file decides
+ * which, and whether it is present).  Returns 0, or -1 with err. */
+int tio_read_value_pb(const char *path, int kind, TioValue *v, char *err, size_t errlen);
+void tio_free_value(TioValue *v);
+
 /* "f32[2,3]" */
 void tio_format_type(int dtype, int rank, const int64_t *dims, char *buf, size_t len);
 
