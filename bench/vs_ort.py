@@ -68,8 +68,8 @@ def main():
         shutil.rmtree(w, ignore_errors=True)
         os.makedirs(w)
         cmd = [dlcc, model, "-o", os.path.join(w, "net.c"), "--name", "net"]
-        for d in (info[1] if info else []):
-            cmd += ["--dim", d]
+        for flag, d in (info[1] if info else []):  # ("--dim", "N=1"), ("--sequence", ...)
+            cmd += [flag, d]
         subprocess.run(cmd, check=True)
         exe = os.path.join(w, "infer_time")
         subprocess.run([args.cc, "-std=c11"] + args.cflags.split() + ["-I", w, "-I", os.path.join(ROOT, "tests", "onnx"),

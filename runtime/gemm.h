@@ -46,20 +46,35 @@
 #define DLCC_VL (DLCC_VBYTES / 4)
 typedef float dlcc_vf __attribute__((vector_size(DLCC_VBYTES)));
 typedef float dlcc_vfu __attribute__((vector_size(DLCC_VBYTES), aligned(4)));
-#define DLCC_VSPLAT(x) ((dlcc_vf){0} + (float)(x))
 #define DLCC_VLOADU(p) (*(const dlcc_vfu *)(const void *)(p))
 #define DLCC_VSTOREU(p, v) (*(dlcc_vfu *)(void *)(p) = (v))
+/* DLCC_VSPLAT: a broadcast.  The portable `(dlcc_vf){0} + x` costs a real
+ * add per splat (0 + -0.0 is +0.0, so compilers keep it), which in the
+ * micro-kernel's inner loop competes with the FMAs: intrinsics where there
+ * are some. */
 #if defined(__AVX512F__)
 #include <immintrin.h>
 #define DLCC_VFMA(c, a, b) ((dlcc_vf)_mm512_fmadd_ps((__m512)(a), (__m512)(b), (__m512)(c)))
-#elif defined(__FMA__) && defined(__AVX__)
+#define DLCC_VSPLAT(x) ((dlcc_vf)_mm512_set1_ps((float)(x)))
+#elif defined(__AVX__)
 #include <immintrin.h>
+#if defined(__FMA__)
 #define DLCC_VFMA(c, a, b) ((dlcc_vf)_mm256_fmadd_ps((__m256)(a), (__m256)(b), (__m256)(c)))
+#else
+#define DLCC_VFMA(c, a, b) ((c) + (a) * (b))
+#endif
+#define DLCC_VSPLAT(x) ((dlcc_vf)_mm256_set1_ps((float)(x)))
+#elif defined(__SSE__)
+#include <immintrin.h>
+#define DLCC_VFMA(c, a, b) ((c) + (a) * (b))
+#define DLCC_VSPLAT(x) ((dlcc_vf)_mm_set1_ps((float)(x)))
 #elif defined(__aarch64__) && defined(__ARM_NEON)
 #include <arm_neon.h>
 #define DLCC_VFMA(c, a, b) ((dlcc_vf)vfmaq_f32((float32x4_t)(c), (float32x4_t)(a), (float32x4_t)(b)))
+#define DLCC_VSPLAT(x) ((dlcc_vf)vdupq_n_f32((float)(x)))
 #else
 #define DLCC_VFMA(c, a, b) ((c) + (a) * (b))
+#define DLCC_VSPLAT(x) ((dlcc_vf){0} + (float)(x))
 #endif
 #else /* no vector extensions: one float per "vector" */
 #define DLCC_VL 1
@@ -96,7 +111,15 @@ DLCC_RT_FN void dlcc_sgemm_pack_a(int64_t mc, int64_t kc, const float *A, int64_
     for (int64_t i = 0; i < mc; i += DLCC_GEMM_MR) {
         int64_t mr = mc - i < DLCC_GEMM_MR ? mc - i : DLCC_GEMM_MR;
         const float *a = A + i * rsa;
-        if (csa == 1) {
+        if (csa == 1 && mr == DLCC_GEMM_MR) {
+            /* k outer: contiguous stores (compilers vectorise the other
+             * order into scatters, which are slow on x86) */
+            for (int64_t k = 0; k < kc; k++) {
+                DLCC_UNROLL
+                for (int r = 0; r < DLCC_GEMM_MR; r++)
+                    pa[k * DLCC_GEMM_MR + r] = a[r * rsa + k];
+            }
+        } else if (csa == 1) {
             for (int64_t r = 0; r < mr; r++)
                 for (int64_t k = 0; k < kc; k++)
                     pa[k * DLCC_GEMM_MR + r] = a[r * rsa + k];
@@ -128,13 +151,21 @@ DLCC_RT_FN void dlcc_sgemm_pack_b(int64_t kc, int64_t nc, const float *B, int64_
                 for (; c < DLCC_GEMM_NR; c++)
                     pb[k * DLCC_GEMM_NR + c] = 0.0f;
             }
-        } else {
-            for (int64_t k = 0; k < kc; k++)
-                for (int64_t c = nr; c < DLCC_GEMM_NR; c++)
-                    pb[k * DLCC_GEMM_NR + c] = 0.0f;
-            for (int64_t c = 0; c < nr; c++)
-                for (int64_t k = 0; k < kc; k++)
+        } else if (nr == DLCC_GEMM_NR) {
+            /* k outer, so that the stores are contiguous (see pack_a) */
+            for (int64_t k = 0; k < kc; k++) {
+                DLCC_UNROLL
+                for (int c = 0; c < DLCC_GEMM_NR; c++)
                     pb[k * DLCC_GEMM_NR + c] = b[k * rsb + c * csb];
+            }
+        } else {
+            for (int64_t k = 0; k < kc; k++) {
+                int64_t c = 0;
+                for (; c < nr; c++)
+                    pb[k * DLCC_GEMM_NR + c] = b[k * rsb + c * csb];
+                for (; c < DLCC_GEMM_NR; c++)
+                    pb[k * DLCC_GEMM_NR + c] = 0.0f;
+            }
         }
         pb += DLCC_GEMM_NR * kc;
     }
