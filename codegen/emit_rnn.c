@@ -143,7 +143,8 @@ static const char *rnn_act_expr(Emit *e, const RnnInfo *r, const RnnAct *a, cons
     const char *A = emit_literal(e, r->t, a->alpha), *B = emit_literal(e, r->t, a->beta);
     const char *one = emit_literal(e, r->t, 1.0), *zero = emit_literal(e, r->t, 0.0);
     const char *s = a->name;
-    const char *ex = nn_math_fn(e, r->t, "exp"), *th = nn_math_fn(e, r->t, "tanh");
+    /* the inline exp and tanh of runtime/math.h: gate loops vectorise */
+    const char *ex = "DLCC_EXP", *th = "DLCC_TANH";
     if (strcmp(s, "sigmoid") == 0)
         return arena_printf(ar, "(%s / (%s + %s(-(%s))))", one, one, ex, v);
     if (strcmp(s, "tanh") == 0)
@@ -225,6 +226,7 @@ bool emit_rnn(Emit *e) {
                                            (int64_t)nn_sgemm_pack_bytes(N, GH, H), (int64_t)nn_sgemm_pack_bytes(N, H, H))
                         : 0;
     const char *ws = emit_scratch(e, (size_t)elems * es + pack);
+    emit_use_runtime(e, "math"); /* DLCC_EXP, DLCC_TANH (rnn_act_expr) */
     if (r.f32)
         emit_use_runtime(e, "gemm");
     emitf(e, "    %s *xw = (%s *)%s, *hr = xw + %lld, *h = hr + %lld, *c = h + %lld, *q = c + %lld, *rh = q + %lld, "
@@ -281,22 +283,27 @@ bool emit_rnn(Emit *e) {
         /* recurrent product: all gates (GRU without linear_before_reset: z, r only) */
         int64_t nrec = gru && !r.lbr ? 2 * H : GH;
         rnn_emit_mm(e, &r, "            ", N, nrec, H, "h", H, "R", H, "hr", GH);
+        /* a, g, hb (and cb) point into the distinct xw, hr, h (and c)
+         * regions of the scratch, which the gate loops reach through them
+         * only: restrict lets those loops vectorise */
         const char *loop_head = arena_printf(ar,
                                              "            for (int64_t b = 0; b < %lld; b++) {\n"
                                              "                if (s >= %s) continue;\n"
                                              "                const int64_t t = %s;\n"
-                                             "                const %s *a = xw + (%s) * %lld;\n"
-                                             "                %s *g = hr + b * %lld, *hb = h + b * %lld;\n"
+                                             "                const %s *restrict a = xw + (%s) * %lld;\n"
+                                             "                %s *restrict g = hr + b * %lld, *restrict hb = h + b * %lld;\n"
                                              "                (void)a; (void)g; (void)hb;\n",
                                              LL(N), len, reverse ? arena_printf(ar, "%s - 1 - s", len) : "s", T, row,
                                              LL(GH), T, LL(GH), LL(H));
         emitf(e, "%s", loop_head);
         if (r.cell == RNN_CELL_RNN) {
+            emitf(e, "                DLCC_IVDEP\n");
             emitf(e, "                for (int64_t j = 0; j < %lld; j++) {\n", LL(H));
             emitf(e, "                    %s v = a[j] + g[j];%s\n", T, rnn_clip_stmt(e, &r, "v"));
             emitf(e, "                    hb[j] = %s;\n                }\n", rnn_act_expr(e, &r, f, "v"));
         } else if (lstm) {
-            emitf(e, "                %s *cb = c + b * %lld;\n", T, LL(H));
+            emitf(e, "                %s *restrict cb = c + b * %lld;\n", T, LL(H));
+            emitf(e, "                DLCC_IVDEP\n");
             emitf(e, "                for (int64_t j = 0; j < %lld; j++) {\n", LL(H));
             emitf(e, "                    const %s cp = cb[j];\n", T);
             emitf(e, "                    %s vi = a[j] + g[j]%s;%s\n", T, has_p ? " + P[j] * cp" : "",
@@ -319,11 +326,13 @@ bool emit_rnn(Emit *e) {
             emitf(e, "                    hb[j] = og * %s;\n                }\n", rnn_act_expr(e, &r, hh, "cn"));
         } else {
             /* z and r, activated in place in g */
+            emitf(e, "                DLCC_IVDEP\n");
             emitf(e, "                for (int64_t j = 0; j < %lld; j++) {\n", LL(2 * H));
             emitf(e, "                    %s v = a[j] + g[j];%s\n", T, rnn_clip_stmt(e, &r, "v"));
             emitf(e, "                    g[j] = %s;\n                }\n", rnn_act_expr(e, &r, f, "v"));
             if (r.lbr) {
                 const char *rbh = has_b ? arena_printf(ar, " + Rb[%lld + j]", LL(2 * H)) : "";
+                emitf(e, "                DLCC_IVDEP\n");
                 emitf(e, "                for (int64_t j = 0; j < %lld; j++) {\n", LL(H));
                 emitf(e, "                    %s v = a[%lld + j] + g[%lld + j] * (g[%lld + j]%s);%s\n", T, LL(2 * H),
                       LL(H), LL(2 * H), rbh, rnn_clip_stmt(e, &r, "v"));
@@ -341,6 +350,7 @@ bool emit_rnn(Emit *e) {
             /* h gate: (r . h) R_h^T, then the update of the active rows */
             rnn_emit_mm(e, &r, "            ", N, H, H, "rh", H, arena_printf(ar, "R + %lld", LL(2 * H * H)), H, "q", H);
             emitf(e, "%s", loop_head);
+            emitf(e, "                DLCC_IVDEP\n");
             emitf(e, "                for (int64_t j = 0; j < %lld; j++) {\n", LL(H));
             emitf(e, "                    %s v = a[%lld + j] + q[b * %lld + j];%s\n", T, LL(2 * H), LL(H),
                   rnn_clip_stmt(e, &r, "v"));

@@ -34,6 +34,17 @@ typedef const char *dlcc_str;
 #define DLCC_UNUSED __attribute__((unused))
 #endif
 
+/* Before a loop whose iterations do not depend on each other through
+ * memory (its pointers address disjoint regions the compiler cannot tell
+ * apart): lets it vectorise. */
+#if defined(__clang__)
+#define DLCC_IVDEP _Pragma("clang loop vectorize(assume_safety)")
+#elif defined(__GNUC__)
+#define DLCC_IVDEP _Pragma("GCC ivdep")
+#else
+#define DLCC_IVDEP
+#endif
+
 #define DLCC_MIN(a, b) ((a) < (b) ? (a) : (b))
 #define DLCC_MAX(a, b) ((a) > (b) ? (a) : (b))
 
