@@ -5,16 +5,18 @@
  * when the graph has an ImageDecoder) with the input's byte count, the
  * static output size [H, W] from shape inference (ir/shape_image.c), the
  * pixel format and the node's scratch.  The scratch holds the JPEG decoder
- * state and its component planes, or PNG's gathered IDAT data and inflated
- * rows; its size depends only on the input length and H, W, so it is fixed
- * here.  The decoder's result is the kernel's: 0, -DLCC_ERR_SHAPE for an
- * image of another size, -DLCC_ERR_ARG for bad or unsupported data.
+ * state and its component planes, PNG's gathered IDAT data and inflated
+ * rows, or WebP's padded YUV planes (lossy) or ARGB images and prefix codes
+ * (lossless), both within the JPEG bound; its size depends only on the
+ * input length and H, W, so it is fixed here.  The decoder's result is the
+ * kernel's: 0, -DLCC_ERR_SHAPE for an image of another size, -DLCC_ERR_ARG
+ * for bad or unsupported data.
  */
 #include "codegen.h"
 #include "../ir/shape_image.h"
 
 /* Must match the layout of runtime/image.h (DLCC_IMG_STATE + the larger of
- * the PNG and JPEG needs). */
+ * the PNG and JPEG needs; WebP uses less than the JPEG term). */
 static int64_t image_scratch_bytes(int64_t n, int64_t h, int64_t w) {
     int64_t png = n + h * (8 * w + 8) + 64;
     int64_t jpg = 9 * (w + 32) * (h + 32) + 4 * (w + 32); /* planes, progressive coefficients */

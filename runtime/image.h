@@ -3,20 +3,24 @@
  *
  * dlcc_img_decode(data, n, out, H, W, fmt, ws, ws_size) looks at the
  * file's signature and decodes BMP, PNM (P4/P5/P6), TIFF (uncompressed),
- * PNG (every colour type, bit depths 1-16, Adam7; its own inflate) or
- * Huffman-coded JPEG (baseline, extended or progressive) into
+ * PNG (every colour type, bit depths 1-16, Adam7; its own inflate),
+ * Huffman-coded JPEG (baseline, extended or progressive) or WebP (lossy
+ * VP8 and lossless VP8L, simple or VP8X container; alpha ignored) into
  * out[H][W][C], C = 3 (fmt 0 RGB, 1 BGR) or 1 (fmt 2, Grayscale).  The
- * results are those of Pillow 9.4 (libjpeg-turbo 2.1): convert("RGB") /
+ * results are those of Pillow 9.4 (libjpeg-turbo 2.1, libwebp 1.2):
+ * convert("RGB") /
  * convert("L"), L = (R*19595 + G*38470 + B*7471 + 0x8000) >> 16.  JPEG
  * follows libjpeg-turbo's default decoding to the bit: jidctint.c's islow
  * IDCT with its range-limit table, jdsample.c's fancy (triangle)
  * upsampling, jdcolor.c's YCbCr tables; progressive scans (jdphuff.c) fill
  * a coefficient buffer that is transformed once every scan is read (no
- * block smoothing then, as in libjpeg).
+ * block smoothing then, as in libjpeg).  Lossy WebP follows libwebp's
+ * VP8 decoder, loop filters, fancy upsampling and fixed-point YUV -> RGB
+ * to the bit (see the WebP sections).
  *
  * It returns 0, -DLCC_ERR_SHAPE when the image is not H x W, or
  * -DLCC_ERR_ARG for malformed or unsupported data (arithmetic-coded or
- * lossless JPEG, WebP, JPEG 2000, compressed TIFF...).  It never reads
+ * lossless JPEG, animated WebP, JPEG 2000, GIF, compressed TIFF...).  It never reads
  * outside data[0, n) and never writes outside out and ws[0, ws_size); all
  * memory comes from
  * ws: DLCC_IMG_STATE + max(n + H * (8W + 8) + 64, 9 (W + 32)(H + 32) +
@@ -1344,6 +1348,1481 @@ DLCC_RT_FN int dlcc_img_jpeg(const uint8_t *d, int64_t n, const DlccImgOut *o, u
     return 0;
 }
 
+/* ---------------------------------------------------------------- WebP (lossy) */
+
+/* The VP8 key-frame decoder of libwebp 1.2 (RFC 6386): its boolean decoder
+ * (zero bytes past the end, "eof" once one is needed), coefficient token
+ * trees, intra predictors with libwebp's 127/129 borders, the exact
+ * inverse transforms, the normal and simple loop filters (applied in
+ * macroblock order once the whole frame is reconstructed: prediction uses
+ * unfiltered samples, as libwebp's delayed filtering does), then its
+ * "fancy" upsampling of U and V and fixed-point YUV -> RGB.  Scratch:
+ * the padded Y, U, V planes and per-macroblock filter data
+ * (< 9 (W + 32)(H + 32), the JPEG bound). */
+
+/* libwebp's tables (RFC 6386 13.5, 11.5, 14.1) */
+static const uint8_t dlcc_vp8_coeffs0[1056] = {
+    128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128,
+    128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 253, 136, 254, 255, 228, 219, 128, 128, 128, 128, 128,
+    189, 129, 242, 255, 227, 213, 255, 219, 128, 128, 128, 106, 126, 227, 252, 214, 209, 255, 255, 128, 128, 128,
+    1, 98, 248, 255, 236, 226, 255, 255, 128, 128, 128, 181, 133, 238, 254, 221, 234, 255, 154, 128, 128, 128,
+    78, 134, 202, 247, 198, 180, 255, 219, 128, 128, 128, 1, 185, 249, 255, 243, 255, 128, 128, 128, 128, 128,
+    184, 150, 247, 255, 236, 224, 128, 128, 128, 128, 128, 77, 110, 216, 255, 236, 230, 128, 128, 128, 128, 128,
+    1, 101, 251, 255, 241, 255, 128, 128, 128, 128, 128, 170, 139, 241, 252, 236, 209, 255, 255, 128, 128, 128,
+    37, 116, 196, 243, 228, 255, 255, 255, 128, 128, 128, 1, 204, 254, 255, 245, 255, 128, 128, 128, 128, 128,
+    207, 160, 250, 255, 238, 128, 128, 128, 128, 128, 128, 102, 103, 231, 255, 211, 171, 128, 128, 128, 128, 128,
+    1, 152, 252, 255, 240, 255, 128, 128, 128, 128, 128, 177, 135, 243, 255, 234, 225, 128, 128, 128, 128, 128,
+    80, 129, 211, 255, 194, 224, 128, 128, 128, 128, 128, 1, 1, 255, 128, 128, 128, 128, 128, 128, 128, 128,
+    246, 1, 255, 128, 128, 128, 128, 128, 128, 128, 128, 255, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128,
+    198, 35, 237, 223, 193, 187, 162, 160, 145, 155, 62, 131, 45, 198, 221, 172, 176, 220, 157, 252, 221, 1,
+    68, 47, 146, 208, 149, 167, 221, 162, 255, 223, 128, 1, 149, 241, 255, 221, 224, 255, 255, 128, 128, 128,
+    184, 141, 234, 253, 222, 220, 255, 199, 128, 128, 128, 81, 99, 181, 242, 176, 190, 249, 202, 255, 255, 128,
+    1, 129, 232, 253, 214, 197, 242, 196, 255, 255, 128, 99, 121, 210, 250, 201, 198, 255, 202, 128, 128, 128,
+    23, 91, 163, 242, 170, 187, 247, 210, 255, 255, 128, 1, 200, 246, 255, 234, 255, 128, 128, 128, 128, 128,
+    109, 178, 241, 255, 231, 245, 255, 255, 128, 128, 128, 44, 130, 201, 253, 205, 192, 255, 255, 128, 128, 128,
+    1, 132, 239, 251, 219, 209, 255, 165, 128, 128, 128, 94, 136, 225, 251, 218, 190, 255, 255, 128, 128, 128,
+    22, 100, 174, 245, 186, 161, 255, 199, 128, 128, 128, 1, 182, 249, 255, 232, 235, 128, 128, 128, 128, 128,
+    124, 143, 241, 255, 227, 234, 128, 128, 128, 128, 128, 35, 77, 181, 251, 193, 211, 255, 205, 128, 128, 128,
+    1, 157, 247, 255, 236, 231, 255, 255, 128, 128, 128, 121, 141, 235, 255, 225, 227, 255, 255, 128, 128, 128,
+    45, 99, 188, 251, 195, 217, 255, 224, 128, 128, 128, 1, 1, 251, 255, 213, 255, 128, 128, 128, 128, 128,
+    203, 1, 248, 255, 255, 128, 128, 128, 128, 128, 128, 137, 1, 177, 255, 224, 255, 128, 128, 128, 128, 128,
+    253, 9, 248, 251, 207, 208, 255, 192, 128, 128, 128, 175, 13, 224, 243, 193, 185, 249, 198, 255, 255, 128,
+    73, 17, 171, 221, 161, 179, 236, 167, 255, 234, 128, 1, 95, 247, 253, 212, 183, 255, 255, 128, 128, 128,
+    239, 90, 244, 250, 211, 209, 255, 255, 128, 128, 128, 155, 77, 195, 248, 188, 195, 255, 255, 128, 128, 128,
+    1, 24, 239, 251, 218, 219, 255, 205, 128, 128, 128, 201, 51, 219, 255, 196, 186, 128, 128, 128, 128, 128,
+    69, 46, 190, 239, 201, 218, 255, 228, 128, 128, 128, 1, 191, 251, 255, 255, 128, 128, 128, 128, 128, 128,
+    223, 165, 249, 255, 213, 255, 128, 128, 128, 128, 128, 141, 124, 248, 255, 255, 128, 128, 128, 128, 128, 128,
+    1, 16, 248, 255, 255, 128, 128, 128, 128, 128, 128, 190, 36, 230, 255, 236, 255, 128, 128, 128, 128, 128,
+    149, 1, 255, 128, 128, 128, 128, 128, 128, 128, 128, 1, 226, 255, 128, 128, 128, 128, 128, 128, 128, 128,
+    247, 192, 255, 128, 128, 128, 128, 128, 128, 128, 128, 240, 128, 255, 128, 128, 128, 128, 128, 128, 128, 128,
+    1, 134, 252, 255, 255, 128, 128, 128, 128, 128, 128, 213, 62, 250, 255, 255, 128, 128, 128, 128, 128, 128,
+    55, 93, 255, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128,
+    128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128,
+    202, 24, 213, 235, 186, 191, 220, 160, 240, 175, 255, 126, 38, 182, 232, 169, 184, 228, 174, 255, 187, 128,
+    61, 46, 138, 219, 151, 178, 240, 170, 255, 216, 128, 1, 112, 230, 250, 199, 191, 247, 159, 255, 255, 128,
+    166, 109, 228, 252, 211, 215, 255, 174, 128, 128, 128, 39, 77, 162, 232, 172, 180, 245, 178, 255, 255, 128,
+    1, 52, 220, 246, 198, 199, 249, 220, 255, 255, 128, 124, 74, 191, 243, 183, 193, 250, 221, 255, 255, 128,
+    24, 71, 130, 219, 154, 170, 243, 182, 255, 255, 128, 1, 182, 225, 249, 219, 240, 255, 224, 128, 128, 128,
+    149, 150, 226, 252, 216, 205, 255, 171, 128, 128, 128, 28, 108, 170, 242, 183, 194, 254, 223, 255, 255, 128,
+    1, 81, 230, 252, 204, 203, 255, 192, 128, 128, 128, 123, 102, 209, 247, 188, 196, 255, 233, 128, 128, 128,
+    20, 95, 153, 243, 164, 173, 255, 203, 128, 128, 128, 1, 222, 248, 255, 216, 213, 128, 128, 128, 128, 128,
+    168, 175, 246, 252, 235, 205, 255, 255, 128, 128, 128, 47, 116, 215, 255, 211, 212, 255, 255, 128, 128, 128,
+    1, 121, 236, 253, 212, 214, 255, 255, 128, 128, 128, 141, 84, 213, 252, 201, 202, 255, 219, 128, 128, 128,
+    42, 80, 160, 240, 162, 185, 255, 205, 128, 128, 128, 1, 1, 255, 128, 128, 128, 128, 128, 128, 128, 128,
+    244, 1, 255, 128, 128, 128, 128, 128, 128, 128, 128, 238, 1, 255, 128, 128, 128, 128, 128, 128, 128, 128,
+};
+static const uint8_t dlcc_vp8_coeffs_upd[1056] = {
+    255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
+    255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 176, 246, 255, 255, 255, 255, 255, 255, 255, 255, 255,
+    223, 241, 252, 255, 255, 255, 255, 255, 255, 255, 255, 249, 253, 253, 255, 255, 255, 255, 255, 255, 255, 255,
+    255, 244, 252, 255, 255, 255, 255, 255, 255, 255, 255, 234, 254, 254, 255, 255, 255, 255, 255, 255, 255, 255,
+    253, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 246, 254, 255, 255, 255, 255, 255, 255, 255, 255,
+    239, 253, 254, 255, 255, 255, 255, 255, 255, 255, 255, 254, 255, 254, 255, 255, 255, 255, 255, 255, 255, 255,
+    255, 248, 254, 255, 255, 255, 255, 255, 255, 255, 255, 251, 255, 254, 255, 255, 255, 255, 255, 255, 255, 255,
+    255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 253, 254, 255, 255, 255, 255, 255, 255, 255, 255,
+    251, 254, 254, 255, 255, 255, 255, 255, 255, 255, 255, 254, 255, 254, 255, 255, 255, 255, 255, 255, 255, 255,
+    255, 254, 253, 255, 254, 255, 255, 255, 255, 255, 255, 250, 255, 254, 255, 254, 255, 255, 255, 255, 255, 255,
+    254, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
+    255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
+    217, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 225, 252, 241, 253, 255, 255, 254, 255, 255, 255, 255,
+    234, 250, 241, 250, 253, 255, 253, 254, 255, 255, 255, 255, 254, 255, 255, 255, 255, 255, 255, 255, 255, 255,
+    223, 254, 254, 255, 255, 255, 255, 255, 255, 255, 255, 238, 253, 254, 254, 255, 255, 255, 255, 255, 255, 255,
+    255, 248, 254, 255, 255, 255, 255, 255, 255, 255, 255, 249, 254, 255, 255, 255, 255, 255, 255, 255, 255, 255,
+    255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 253, 255, 255, 255, 255, 255, 255, 255, 255, 255,
+    247, 254, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
+    255, 253, 254, 255, 255, 255, 255, 255, 255, 255, 255, 252, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
+    255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 254, 254, 255, 255, 255, 255, 255, 255, 255, 255,
+    253, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
+    255, 254, 253, 255, 255, 255, 255, 255, 255, 255, 255, 250, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
+    254, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
+    255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
+    186, 251, 250, 255, 255, 255, 255, 255, 255, 255, 255, 234, 251, 244, 254, 255, 255, 255, 255, 255, 255, 255,
+    251, 251, 243, 253, 254, 255, 254, 255, 255, 255, 255, 255, 253, 254, 255, 255, 255, 255, 255, 255, 255, 255,
+    236, 253, 254, 255, 255, 255, 255, 255, 255, 255, 255, 251, 253, 253, 254, 254, 255, 255, 255, 255, 255, 255,
+    255, 254, 254, 255, 255, 255, 255, 255, 255, 255, 255, 254, 254, 254, 255, 255, 255, 255, 255, 255, 255, 255,
+    255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 254, 255, 255, 255, 255, 255, 255, 255, 255, 255,
+    254, 254, 255, 255, 255, 255, 255, 255, 255, 255, 255, 254, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
+    255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 254, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
+    255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
+    255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
+    255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
+    255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
+    255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
+    248, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 250, 254, 252, 254, 255, 255, 255, 255, 255, 255, 255,
+    248, 254, 249, 253, 255, 255, 255, 255, 255, 255, 255, 255, 253, 253, 255, 255, 255, 255, 255, 255, 255, 255,
+    246, 253, 253, 255, 255, 255, 255, 255, 255, 255, 255, 252, 254, 251, 254, 254, 255, 255, 255, 255, 255, 255,
+    255, 254, 252, 255, 255, 255, 255, 255, 255, 255, 255, 248, 254, 253, 255, 255, 255, 255, 255, 255, 255, 255,
+    253, 255, 254, 254, 255, 255, 255, 255, 255, 255, 255, 255, 251, 254, 255, 255, 255, 255, 255, 255, 255, 255,
+    245, 251, 254, 255, 255, 255, 255, 255, 255, 255, 255, 253, 253, 254, 255, 255, 255, 255, 255, 255, 255, 255,
+    255, 251, 253, 255, 255, 255, 255, 255, 255, 255, 255, 252, 253, 254, 255, 255, 255, 255, 255, 255, 255, 255,
+    255, 254, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 252, 255, 255, 255, 255, 255, 255, 255, 255, 255,
+    249, 255, 254, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 254, 255, 255, 255, 255, 255, 255, 255, 255,
+    255, 255, 253, 255, 255, 255, 255, 255, 255, 255, 255, 250, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
+    255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
+    254, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
+};
+static const uint8_t dlcc_vp8_bmodes[900] = {
+    231, 120, 48, 89, 115, 113, 120, 152, 112, 152, 179, 64, 126, 170, 118, 46, 70, 95,
+    175, 69, 143, 80, 85, 82, 72, 155, 103, 56, 58, 10, 171, 218, 189, 17, 13, 152,
+    114, 26, 17, 163, 44, 195, 21, 10, 173, 121, 24, 80, 195, 26, 62, 44, 64, 85,
+    144, 71, 10, 38, 171, 213, 144, 34, 26, 170, 46, 55, 19, 136, 160, 33, 206, 71,
+    63, 20, 8, 114, 114, 208, 12, 9, 226, 81, 40, 11, 96, 182, 84, 29, 16, 36,
+    134, 183, 89, 137, 98, 101, 106, 165, 148, 72, 187, 100, 130, 157, 111, 32, 75, 80,
+    66, 102, 167, 99, 74, 62, 40, 234, 128, 41, 53, 9, 178, 241, 141, 26, 8, 107,
+    74, 43, 26, 146, 73, 166, 49, 23, 157, 65, 38, 105, 160, 51, 52, 31, 115, 128,
+    104, 79, 12, 27, 217, 255, 87, 17, 7, 87, 68, 71, 44, 114, 51, 15, 186, 23,
+    47, 41, 14, 110, 182, 183, 21, 17, 194, 66, 45, 25, 102, 197, 189, 23, 18, 22,
+    88, 88, 147, 150, 42, 46, 45, 196, 205, 43, 97, 183, 117, 85, 38, 35, 179, 61,
+    39, 53, 200, 87, 26, 21, 43, 232, 171, 56, 34, 51, 104, 114, 102, 29, 93, 77,
+    39, 28, 85, 171, 58, 165, 90, 98, 64, 34, 22, 116, 206, 23, 34, 43, 166, 73,
+    107, 54, 32, 26, 51, 1, 81, 43, 31, 68, 25, 106, 22, 64, 171, 36, 225, 114,
+    34, 19, 21, 102, 132, 188, 16, 76, 124, 62, 18, 78, 95, 85, 57, 50, 48, 51,
+    193, 101, 35, 159, 215, 111, 89, 46, 111, 60, 148, 31, 172, 219, 228, 21, 18, 111,
+    112, 113, 77, 85, 179, 255, 38, 120, 114, 40, 42, 1, 196, 245, 209, 10, 25, 109,
+    88, 43, 29, 140, 166, 213, 37, 43, 154, 61, 63, 30, 155, 67, 45, 68, 1, 209,
+    100, 80, 8, 43, 154, 1, 51, 26, 71, 142, 78, 78, 16, 255, 128, 34, 197, 171,
+    41, 40, 5, 102, 211, 183, 4, 1, 221, 51, 50, 17, 168, 209, 192, 23, 25, 82,
+    138, 31, 36, 171, 27, 166, 38, 44, 229, 67, 87, 58, 169, 82, 115, 26, 59, 179,
+    63, 59, 90, 180, 59, 166, 93, 73, 154, 40, 40, 21, 116, 143, 209, 34, 39, 175,
+    47, 15, 16, 183, 34, 223, 49, 45, 183, 46, 17, 33, 183, 6, 98, 15, 32, 183,
+    57, 46, 22, 24, 128, 1, 54, 17, 37, 65, 32, 73, 115, 28, 128, 23, 128, 205,
+    40, 3, 9, 115, 51, 192, 18, 6, 223, 87, 37, 9, 115, 59, 77, 64, 21, 47,
+    104, 55, 44, 218, 9, 54, 53, 130, 226, 64, 90, 70, 205, 40, 41, 23, 26, 57,
+    54, 57, 112, 184, 5, 41, 38, 166, 213, 30, 34, 26, 133, 152, 116, 10, 32, 134,
+    39, 19, 53, 221, 26, 114, 32, 73, 255, 31, 9, 65, 234, 2, 15, 1, 118, 73,
+    75, 32, 12, 51, 192, 255, 160, 43, 51, 88, 31, 35, 67, 102, 85, 55, 186, 85,
+    56, 21, 23, 111, 59, 205, 45, 37, 192, 55, 38, 70, 124, 73, 102, 1, 34, 98,
+    125, 98, 42, 88, 104, 85, 117, 175, 82, 95, 84, 53, 89, 128, 100, 113, 101, 45,
+    75, 79, 123, 47, 51, 128, 81, 171, 1, 57, 17, 5, 71, 102, 57, 53, 41, 49,
+    38, 33, 13, 121, 57, 73, 26, 1, 85, 41, 10, 67, 138, 77, 110, 90, 47, 114,
+    115, 21, 2, 10, 102, 255, 166, 23, 6, 101, 29, 16, 10, 85, 128, 101, 196, 26,
+    57, 18, 10, 102, 102, 213, 34, 20, 43, 117, 20, 15, 36, 163, 128, 68, 1, 26,
+    102, 61, 71, 37, 34, 53, 31, 243, 192, 69, 60, 71, 38, 73, 119, 28, 222, 37,
+    68, 45, 128, 34, 1, 47, 11, 245, 171, 62, 17, 19, 70, 146, 85, 55, 62, 70,
+    37, 43, 37, 154, 100, 163, 85, 160, 1, 63, 9, 92, 136, 28, 64, 32, 201, 85,
+    75, 15, 9, 9, 64, 255, 184, 119, 16, 86, 6, 28, 5, 64, 255, 25, 248, 1,
+    56, 8, 17, 132, 137, 255, 55, 116, 128, 58, 15, 20, 82, 135, 57, 26, 121, 40,
+    164, 50, 31, 137, 154, 133, 25, 35, 218, 51, 103, 44, 131, 131, 123, 31, 6, 158,
+    86, 40, 64, 135, 148, 224, 45, 183, 128, 22, 26, 17, 131, 240, 154, 14, 1, 209,
+    45, 16, 21, 91, 64, 222, 7, 1, 197, 56, 21, 39, 155, 60, 138, 23, 102, 213,
+    83, 12, 13, 54, 192, 255, 68, 47, 28, 85, 26, 85, 85, 128, 128, 32, 146, 171,
+    18, 11, 7, 63, 144, 171, 4, 4, 246, 35, 27, 10, 146, 174, 171, 12, 26, 128,
+    190, 80, 35, 99, 180, 80, 126, 54, 45, 85, 126, 47, 87, 176, 51, 41, 20, 32,
+    101, 75, 128, 139, 118, 146, 116, 128, 85, 56, 41, 15, 176, 236, 85, 37, 9, 62,
+    71, 30, 17, 119, 118, 255, 17, 18, 138, 101, 38, 60, 138, 55, 70, 43, 26, 142,
+    146, 36, 19, 30, 171, 255, 97, 27, 20, 138, 45, 61, 62, 219, 1, 81, 188, 64,
+    32, 41, 20, 117, 151, 142, 20, 21, 163, 112, 19, 12, 61, 195, 128, 48, 4, 24,
+};
+static const uint8_t dlcc_vp8_dc[128] = {
+    4, 5, 6, 7, 8, 9, 10, 10, 11, 12, 13, 14, 15, 16, 17, 17,
+    18, 19, 20, 20, 21, 21, 22, 22, 23, 23, 24, 25, 25, 26, 27, 28,
+    29, 30, 31, 32, 33, 34, 35, 36, 37, 37, 38, 39, 40, 41, 42, 43,
+    44, 45, 46, 46, 47, 48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 58,
+    59, 60, 61, 62, 63, 64, 65, 66, 67, 68, 69, 70, 71, 72, 73, 74,
+    75, 76, 76, 77, 78, 79, 80, 81, 82, 83, 84, 85, 86, 87, 88, 89,
+    91, 93, 95, 96, 98, 100, 101, 102, 104, 106, 108, 110, 112, 114, 116, 118,
+    122, 124, 126, 128, 130, 132, 134, 136, 138, 140, 143, 145, 148, 151, 154, 157,
+};
+static const uint16_t dlcc_vp8_ac[128] = {
+    4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19,
+    20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35,
+    36, 37, 38, 39, 40, 41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51,
+    52, 53, 54, 55, 56, 57, 58, 60, 62, 64, 66, 68, 70, 72, 74, 76,
+    78, 80, 82, 84, 86, 88, 90, 92, 94, 96, 98, 100, 102, 104, 106, 108,
+    110, 112, 114, 116, 119, 122, 125, 128, 131, 134, 137, 140, 143, 146, 149, 152,
+    155, 158, 161, 164, 167, 170, 173, 177, 181, 185, 189, 193, 197, 201, 205, 209,
+    213, 217, 221, 225, 229, 234, 239, 245, 249, 254, 259, 264, 269, 274, 279, 284,
+};
+
+typedef struct DlccVp8Br {
+    const uint8_t *p, *end;
+    uint64_t value;
+    uint32_t range; /* range - 1, as libwebp */
+    int bits, eof;
+} DlccVp8Br;
+
+DLCC_RT_FN void dlcc_vp8_br_load(DlccVp8Br *br) {
+    if (br->p < br->end) {
+        br->bits += 8;
+        br->value = (uint64_t)(*br->p++) | (br->value << 8);
+    } else if (!br->eof) {
+        br->value <<= 8;
+        br->bits += 8;
+        br->eof = 1;
+    } else {
+        br->bits = 0;
+    }
+}
+
+DLCC_RT_FN void dlcc_vp8_br_init(DlccVp8Br *br, const uint8_t *p, int64_t n) {
+    br->p = p, br->end = p + n;
+    br->value = 0, br->range = 254, br->bits = -8, br->eof = 0;
+    dlcc_vp8_br_load(br);
+}
+
+DLCC_RT_FN int dlcc_vp8_bit(DlccVp8Br *br, int prob) {
+    uint32_t range = br->range;
+    if (br->bits < 0)
+        dlcc_vp8_br_load(br);
+    int pos = br->bits;
+    uint32_t split = (range * (uint32_t)prob) >> 8;
+    uint32_t value = (uint32_t)(br->value >> pos);
+    int bit = value > split;
+    if (bit) {
+        range -= split;
+        br->value -= (uint64_t)(split + 1) << pos;
+    } else {
+        range = split + 1;
+    }
+    int shift = 0;
+    while ((range << shift) < 128)
+        shift++;
+    range <<= shift;
+    br->bits -= shift;
+    br->range = range - 1;
+    return bit;
+}
+
+DLCC_RT_FN int dlcc_vp8_value(DlccVp8Br *br, int nbits) {
+    int v = 0;
+    while (nbits-- > 0)
+        v |= dlcc_vp8_bit(br, 0x80) << nbits;
+    return v;
+}
+
+DLCC_RT_FN int dlcc_vp8_svalue(DlccVp8Br *br, int nbits) {
+    int v = dlcc_vp8_value(br, nbits);
+    return dlcc_vp8_value(br, 1) ? -v : v;
+}
+
+static const uint8_t dlcc_vp8_zigzag[16] = {0, 1, 4, 8, 5, 2, 3, 6, 9, 12, 13, 10, 7, 11, 14, 15};
+static const uint8_t dlcc_vp8_bands[17] = {0, 1, 2, 3, 6, 4, 5, 6, 6, 6, 6, 6, 6, 6, 6, 7, 0};
+static const uint8_t dlcc_vp8_cat[4][12] = {{173, 148, 140, 0},
+                                            {176, 155, 140, 135, 0},
+                                            {180, 157, 141, 134, 130, 0},
+                                            {254, 254, 243, 230, 196, 177, 153, 140, 133, 130, 129, 0}};
+static const int8_t dlcc_vp8_ymodes4[18] = {-0, 1, -1, 2, -2, 3, 4, 6, -3, 5, -4, -5, -6, 7, -7, 8, -8, -9};
+
+typedef struct DlccVp8 {
+    uint8_t proba[4][8][3][11];
+    uint8_t segp[3], skip_p;
+    int use_skip, update_map, filter_type;
+    int dq[4][3][2]; /* segment, y1 / y2 / uv, dc / ac */
+    uint8_t flimit[4][2], filevel[4][2], fhev[4][2];
+    int mb_w, mb_h;
+    DlccVp8Br parts[8];
+    int nparts;
+} DlccVp8;
+
+/* Coefficients of one 4x4 block (type t, context ctx, from position n):
+ * returns the position after the last non-zero one. */
+DLCC_RT_FN int dlcc_vp8_coeffs(DlccVp8Br *br, const DlccVp8 *dec, int t, int ctx, const int *dq, int n, int16_t *out) {
+    const uint8_t *p = dec->proba[t][dlcc_vp8_bands[n]][ctx];
+    for (; n < 16; ++n) {
+        if (!dlcc_vp8_bit(br, p[0]))
+            return n;
+        while (!dlcc_vp8_bit(br, p[1])) {
+            ++n;
+            if (n == 16)
+                return 16;
+            p = dec->proba[t][dlcc_vp8_bands[n]][0];
+        }
+        const uint8_t(*pc)[11] = dec->proba[t][dlcc_vp8_bands[n + 1]];
+        int v;
+        if (!dlcc_vp8_bit(br, p[2])) {
+            v = 1;
+            p = pc[1];
+        } else {
+            if (!dlcc_vp8_bit(br, p[3])) {
+                if (!dlcc_vp8_bit(br, p[4]))
+                    v = 2;
+                else
+                    v = 3 + dlcc_vp8_bit(br, p[5]);
+            } else if (!dlcc_vp8_bit(br, p[6])) {
+                if (!dlcc_vp8_bit(br, p[7])) {
+                    v = 5 + dlcc_vp8_bit(br, 159);
+                } else {
+                    v = 7 + 2 * dlcc_vp8_bit(br, 165);
+                    v += dlcc_vp8_bit(br, 145);
+                }
+            } else {
+                int bit1 = dlcc_vp8_bit(br, p[8]);
+                int bit0 = dlcc_vp8_bit(br, p[9 + bit1]);
+                int cat = 2 * bit1 + bit0;
+                v = 0;
+                for (const uint8_t *tab = dlcc_vp8_cat[cat]; *tab; ++tab)
+                    v += v + dlcc_vp8_bit(br, *tab);
+                v += 3 + (8 << cat);
+            }
+            p = pc[2];
+        }
+        if (dlcc_vp8_bit(br, 0x80))
+            v = -v;
+        out[dlcc_vp8_zigzag[n]] = (int16_t)(v * dq[n > 0]);
+    }
+    return 16;
+}
+
+#define DLCC_VP8_BPS 32
+DLCC_RT_FN uint8_t dlcc_vp8_clip(int v) { return (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v); }
+#define DLCC_VP8_MUL1(a) ((((a)*20091) >> 16) + (a))
+#define DLCC_VP8_MUL2(a) (((a)*35468) >> 16)
+
+DLCC_RT_FN void dlcc_vp8_idct_add(const int16_t *in, uint8_t *dst) {
+    int c[16], *tmp = c;
+    for (int i = 0; i < 4; ++i, ++in, tmp += 4) {
+        int a = in[0] + in[8], b = in[0] - in[8];
+        int cc = DLCC_VP8_MUL2(in[4]) - DLCC_VP8_MUL1(in[12]);
+        int d = DLCC_VP8_MUL1(in[4]) + DLCC_VP8_MUL2(in[12]);
+        tmp[0] = a + d, tmp[1] = b + cc, tmp[2] = b - cc, tmp[3] = a - d;
+    }
+    tmp = c;
+    for (int i = 0; i < 4; ++i, ++tmp, dst += DLCC_VP8_BPS) {
+        int dc = tmp[0] + 4;
+        int a = dc + tmp[8], b = dc - tmp[8];
+        int cc = DLCC_VP8_MUL2(tmp[4]) - DLCC_VP8_MUL1(tmp[12]);
+        int d = DLCC_VP8_MUL1(tmp[4]) + DLCC_VP8_MUL2(tmp[12]);
+        dst[0] = dlcc_vp8_clip(dst[0] + ((a + d) >> 3));
+        dst[1] = dlcc_vp8_clip(dst[1] + ((b + cc) >> 3));
+        dst[2] = dlcc_vp8_clip(dst[2] + ((b - cc) >> 3));
+        dst[3] = dlcc_vp8_clip(dst[3] + ((a - d) >> 3));
+    }
+}
+
+DLCC_RT_FN void dlcc_vp8_wht(const int16_t *in, int16_t *out) {
+    int tmp[16];
+    for (int i = 0; i < 4; ++i) {
+        int a0 = in[0 + i] + in[12 + i], a1 = in[4 + i] + in[8 + i];
+        int a2 = in[4 + i] - in[8 + i], a3 = in[0 + i] - in[12 + i];
+        tmp[0 + i] = a0 + a1, tmp[8 + i] = a0 - a1, tmp[4 + i] = a3 + a2, tmp[12 + i] = a3 - a2;
+    }
+    for (int i = 0; i < 4; ++i) {
+        int dc = tmp[0 + i * 4] + 3;
+        int a0 = dc + tmp[3 + i * 4], a1 = tmp[1 + i * 4] + tmp[2 + i * 4];
+        int a2 = tmp[1 + i * 4] - tmp[2 + i * 4], a3 = dc - tmp[3 + i * 4];
+        out[0] = (int16_t)((a0 + a1) >> 3);
+        out[16] = (int16_t)((a3 + a2) >> 3);
+        out[32] = (int16_t)((a0 - a1) >> 3);
+        out[48] = (int16_t)((a3 - a2) >> 3);
+        out += 64;
+    }
+}
+
+#define DLCC_VP8_AVG3(a, b, c) ((uint8_t)(((a) + 2 * (b) + (c) + 2) >> 2))
+#define DLCC_VP8_AVG2(a, b) ((uint8_t)(((a) + (b) + 1) >> 1))
+#define DLCC_VP8_D(x, y) dst[(x) + (y)*DLCC_VP8_BPS]
+
+DLCC_RT_FN void dlcc_vp8_tm(uint8_t *dst, int size) {
+    const uint8_t *top = dst - DLCC_VP8_BPS;
+    for (int y = 0; y < size; ++y, dst += DLCC_VP8_BPS)
+        for (int x = 0; x < size; ++x)
+            dst[x] = dlcc_vp8_clip(top[x] + dst[-1] - top[-1]);
+}
+
+DLCC_RT_FN void dlcc_vp8_fill(uint8_t *dst, int size, int v) {
+    for (int y = 0; y < size; ++y)
+        memset(dst + y * DLCC_VP8_BPS, v, (size_t)size);
+}
+
+/* 16x16 (size 16) or 8x8 (size 8) prediction; mode 0 DC, 1 TM, 2 V, 3 H. */
+DLCC_RT_FN void dlcc_vp8_pred_big(uint8_t *dst, int size, int mode, int has_top, int has_left) {
+    int sh = size == 16 ? 4 : 3;
+    if (mode == 0) {
+        int dc = 0;
+        if (has_top && has_left) {
+            for (int j = 0; j < size; ++j)
+                dc += dst[-1 + j * DLCC_VP8_BPS] + dst[j - DLCC_VP8_BPS];
+            dc = (dc + size) >> (sh + 1);
+        } else if (has_left) {
+            for (int j = 0; j < size; ++j)
+                dc += dst[-1 + j * DLCC_VP8_BPS];
+            dc = (dc + (size >> 1)) >> sh;
+        } else if (has_top) {
+            for (int j = 0; j < size; ++j)
+                dc += dst[j - DLCC_VP8_BPS];
+            dc = (dc + (size >> 1)) >> sh;
+        } else {
+            dc = 0x80;
+        }
+        dlcc_vp8_fill(dst, size, dc);
+    } else if (mode == 1) {
+        dlcc_vp8_tm(dst, size);
+    } else if (mode == 2) {
+        for (int y = 0; y < size; ++y)
+            memcpy(dst + y * DLCC_VP8_BPS, dst - DLCC_VP8_BPS, (size_t)size);
+    } else {
+        for (int y = 0; y < size; ++y)
+            memset(dst + y * DLCC_VP8_BPS, dst[y * DLCC_VP8_BPS - 1], (size_t)size);
+    }
+}
+
+DLCC_RT_FN void dlcc_vp8_pred4(uint8_t *dst, int mode) {
+    const uint8_t *top = dst - DLCC_VP8_BPS;
+    int tl = top[-1], t0 = top[0], t1 = top[1], t2 = top[2], t3 = top[3], t4 = top[4], t5 = top[5], t6 = top[6], t7 = top[7];
+    int l0 = dst[-1], l1 = dst[-1 + DLCC_VP8_BPS], l2 = dst[-1 + 2 * DLCC_VP8_BPS], l3 = dst[-1 + 3 * DLCC_VP8_BPS];
+    switch (mode) {
+    case 0: {
+        int dc = 4;
+        for (int i = 0; i < 4; ++i)
+            dc += top[i] + dst[-1 + i * DLCC_VP8_BPS];
+        dlcc_vp8_fill(dst, 4, dc >> 3);
+        break;
+    }
+    case 1:
+        dlcc_vp8_tm(dst, 4);
+        break;
+    case 2: {
+        uint8_t v[4] = {DLCC_VP8_AVG3(tl, t0, t1), DLCC_VP8_AVG3(t0, t1, t2), DLCC_VP8_AVG3(t1, t2, t3), DLCC_VP8_AVG3(t2, t3, t4)};
+        for (int i = 0; i < 4; ++i)
+            memcpy(dst + i * DLCC_VP8_BPS, v, 4);
+        break;
+    }
+    case 3:
+        memset(dst, DLCC_VP8_AVG3(tl, l0, l1), 4);
+        memset(dst + DLCC_VP8_BPS, DLCC_VP8_AVG3(l0, l1, l2), 4);
+        memset(dst + 2 * DLCC_VP8_BPS, DLCC_VP8_AVG3(l1, l2, l3), 4);
+        memset(dst + 3 * DLCC_VP8_BPS, DLCC_VP8_AVG3(l2, l3, l3), 4);
+        break;
+    case 4: /* RD */
+        DLCC_VP8_D(0, 3) = DLCC_VP8_AVG3(l1, l2, l3);
+        DLCC_VP8_D(1, 3) = DLCC_VP8_D(0, 2) = DLCC_VP8_AVG3(l0, l1, l2);
+        DLCC_VP8_D(2, 3) = DLCC_VP8_D(1, 2) = DLCC_VP8_D(0, 1) = DLCC_VP8_AVG3(tl, l0, l1);
+        DLCC_VP8_D(3, 3) = DLCC_VP8_D(2, 2) = DLCC_VP8_D(1, 1) = DLCC_VP8_D(0, 0) = DLCC_VP8_AVG3(t0, tl, l0);
+        DLCC_VP8_D(3, 2) = DLCC_VP8_D(2, 1) = DLCC_VP8_D(1, 0) = DLCC_VP8_AVG3(t1, t0, tl);
+        DLCC_VP8_D(3, 1) = DLCC_VP8_D(2, 0) = DLCC_VP8_AVG3(t2, t1, t0);
+        DLCC_VP8_D(3, 0) = DLCC_VP8_AVG3(t3, t2, t1);
+        break;
+    case 5: /* VR */
+        DLCC_VP8_D(0, 0) = DLCC_VP8_D(1, 2) = DLCC_VP8_AVG2(tl, t0);
+        DLCC_VP8_D(1, 0) = DLCC_VP8_D(2, 2) = DLCC_VP8_AVG2(t0, t1);
+        DLCC_VP8_D(2, 0) = DLCC_VP8_D(3, 2) = DLCC_VP8_AVG2(t1, t2);
+        DLCC_VP8_D(3, 0) = DLCC_VP8_AVG2(t2, t3);
+        DLCC_VP8_D(0, 3) = DLCC_VP8_AVG3(l2, l1, l0);
+        DLCC_VP8_D(0, 2) = DLCC_VP8_AVG3(l1, l0, tl);
+        DLCC_VP8_D(0, 1) = DLCC_VP8_D(1, 3) = DLCC_VP8_AVG3(l0, tl, t0);
+        DLCC_VP8_D(1, 1) = DLCC_VP8_D(2, 3) = DLCC_VP8_AVG3(tl, t0, t1);
+        DLCC_VP8_D(2, 1) = DLCC_VP8_D(3, 3) = DLCC_VP8_AVG3(t0, t1, t2);
+        DLCC_VP8_D(3, 1) = DLCC_VP8_AVG3(t1, t2, t3);
+        break;
+    case 6: /* LD */
+        DLCC_VP8_D(0, 0) = DLCC_VP8_AVG3(t0, t1, t2);
+        DLCC_VP8_D(1, 0) = DLCC_VP8_D(0, 1) = DLCC_VP8_AVG3(t1, t2, t3);
+        DLCC_VP8_D(2, 0) = DLCC_VP8_D(1, 1) = DLCC_VP8_D(0, 2) = DLCC_VP8_AVG3(t2, t3, t4);
+        DLCC_VP8_D(3, 0) = DLCC_VP8_D(2, 1) = DLCC_VP8_D(1, 2) = DLCC_VP8_D(0, 3) = DLCC_VP8_AVG3(t3, t4, t5);
+        DLCC_VP8_D(3, 1) = DLCC_VP8_D(2, 2) = DLCC_VP8_D(1, 3) = DLCC_VP8_AVG3(t4, t5, t6);
+        DLCC_VP8_D(3, 2) = DLCC_VP8_D(2, 3) = DLCC_VP8_AVG3(t5, t6, t7);
+        DLCC_VP8_D(3, 3) = DLCC_VP8_AVG3(t6, t7, t7);
+        break;
+    case 7: /* VL */
+        DLCC_VP8_D(0, 0) = DLCC_VP8_AVG2(t0, t1);
+        DLCC_VP8_D(1, 0) = DLCC_VP8_D(0, 2) = DLCC_VP8_AVG2(t1, t2);
+        DLCC_VP8_D(2, 0) = DLCC_VP8_D(1, 2) = DLCC_VP8_AVG2(t2, t3);
+        DLCC_VP8_D(3, 0) = DLCC_VP8_D(2, 2) = DLCC_VP8_AVG2(t3, t4);
+        DLCC_VP8_D(0, 1) = DLCC_VP8_AVG3(t0, t1, t2);
+        DLCC_VP8_D(1, 1) = DLCC_VP8_D(0, 3) = DLCC_VP8_AVG3(t1, t2, t3);
+        DLCC_VP8_D(2, 1) = DLCC_VP8_D(1, 3) = DLCC_VP8_AVG3(t2, t3, t4);
+        DLCC_VP8_D(3, 1) = DLCC_VP8_D(2, 3) = DLCC_VP8_AVG3(t3, t4, t5);
+        DLCC_VP8_D(3, 2) = DLCC_VP8_AVG3(t4, t5, t6);
+        DLCC_VP8_D(3, 3) = DLCC_VP8_AVG3(t5, t6, t7);
+        break;
+    case 8: /* HD */
+        DLCC_VP8_D(0, 0) = DLCC_VP8_D(2, 1) = DLCC_VP8_AVG2(l0, tl);
+        DLCC_VP8_D(0, 1) = DLCC_VP8_D(2, 2) = DLCC_VP8_AVG2(l1, l0);
+        DLCC_VP8_D(0, 2) = DLCC_VP8_D(2, 3) = DLCC_VP8_AVG2(l2, l1);
+        DLCC_VP8_D(0, 3) = DLCC_VP8_AVG2(l3, l2);
+        DLCC_VP8_D(3, 0) = DLCC_VP8_AVG3(t0, t1, t2);
+        DLCC_VP8_D(2, 0) = DLCC_VP8_AVG3(tl, t0, t1);
+        DLCC_VP8_D(1, 0) = DLCC_VP8_D(3, 1) = DLCC_VP8_AVG3(l0, tl, t0);
+        DLCC_VP8_D(1, 1) = DLCC_VP8_D(3, 2) = DLCC_VP8_AVG3(l1, l0, tl);
+        DLCC_VP8_D(1, 2) = DLCC_VP8_D(3, 3) = DLCC_VP8_AVG3(l2, l1, l0);
+        DLCC_VP8_D(1, 3) = DLCC_VP8_AVG3(l3, l2, l1);
+        break;
+    default: /* HU */
+        DLCC_VP8_D(0, 0) = DLCC_VP8_AVG2(l0, l1);
+        DLCC_VP8_D(2, 0) = DLCC_VP8_D(0, 1) = DLCC_VP8_AVG2(l1, l2);
+        DLCC_VP8_D(2, 1) = DLCC_VP8_D(0, 2) = DLCC_VP8_AVG2(l2, l3);
+        DLCC_VP8_D(1, 0) = DLCC_VP8_AVG3(l0, l1, l2);
+        DLCC_VP8_D(3, 0) = DLCC_VP8_D(1, 1) = DLCC_VP8_AVG3(l1, l2, l3);
+        DLCC_VP8_D(3, 1) = DLCC_VP8_D(1, 2) = DLCC_VP8_AVG3(l2, l3, l3);
+        DLCC_VP8_D(3, 2) = DLCC_VP8_D(2, 2) = DLCC_VP8_D(0, 3) = DLCC_VP8_D(1, 3) = DLCC_VP8_D(2, 3) =
+            DLCC_VP8_D(3, 3) = (uint8_t)l3;
+        break;
+    }
+}
+
+/* ---- loop filters */
+DLCC_RT_FN int dlcc_vp8_sc(int v, int lo, int hi) { return v < lo ? lo : v > hi ? hi : v; }
+DLCC_RT_FN int dlcc_vp8_abs(int v) { return v < 0 ? -v : v; }
+
+DLCC_RT_FN void dlcc_vp8_f2(uint8_t *p, int s) {
+    int p1 = p[-2 * s], p0 = p[-s], q0 = p[0], q1 = p[s];
+    int a = 3 * (q0 - p0) + dlcc_vp8_sc(p1 - q1, -128, 127);
+    int a1 = dlcc_vp8_sc((a + 4) >> 3, -16, 15), a2 = dlcc_vp8_sc((a + 3) >> 3, -16, 15);
+    p[-s] = dlcc_vp8_clip(p0 + a2);
+    p[0] = dlcc_vp8_clip(q0 - a1);
+}
+
+DLCC_RT_FN void dlcc_vp8_f4(uint8_t *p, int s) {
+    int p1 = p[-2 * s], p0 = p[-s], q0 = p[0], q1 = p[s];
+    int a = 3 * (q0 - p0);
+    int a1 = dlcc_vp8_sc((a + 4) >> 3, -16, 15), a2 = dlcc_vp8_sc((a + 3) >> 3, -16, 15);
+    int a3 = (a1 + 1) >> 1;
+    p[-2 * s] = dlcc_vp8_clip(p1 + a3);
+    p[-s] = dlcc_vp8_clip(p0 + a2);
+    p[0] = dlcc_vp8_clip(q0 - a1);
+    p[s] = dlcc_vp8_clip(q1 - a3);
+}
+
+DLCC_RT_FN void dlcc_vp8_f6(uint8_t *p, int s) {
+    int p2 = p[-3 * s], p1 = p[-2 * s], p0 = p[-s], q0 = p[0], q1 = p[s], q2 = p[2 * s];
+    int a = dlcc_vp8_sc(3 * (q0 - p0) + dlcc_vp8_sc(p1 - q1, -128, 127), -128, 127);
+    int a1 = (27 * a + 63) >> 7, a2 = (18 * a + 63) >> 7, a3 = (9 * a + 63) >> 7;
+    p[-3 * s] = dlcc_vp8_clip(p2 + a3);
+    p[-2 * s] = dlcc_vp8_clip(p1 + a2);
+    p[-s] = dlcc_vp8_clip(p0 + a1);
+    p[0] = dlcc_vp8_clip(q0 - a1);
+    p[s] = dlcc_vp8_clip(q1 - a2);
+    p[2 * s] = dlcc_vp8_clip(q2 - a3);
+}
+
+/* The simple filter of one 16-pixel edge. */
+DLCC_RT_FN void dlcc_vp8_simple(uint8_t *p, int hs, int vs, int thresh) {
+    int t2 = 2 * thresh + 1;
+    for (int i = 0; i < 16; ++i, p += vs)
+        if (4 * dlcc_vp8_abs(p[-hs] - p[0]) + dlcc_vp8_abs(p[-2 * hs] - p[hs]) <= t2)
+            dlcc_vp8_f2(p, hs);
+}
+
+/* The normal filter: outer (macroblock edge, 6 taps) or inner (4 taps). */
+DLCC_RT_FN void dlcc_vp8_normal(uint8_t *p, int hs, int vs, int size, int thresh, int it, int hev, int outer) {
+    int t2 = 2 * thresh + 1;
+    for (; size-- > 0; p += vs) {
+        int p3 = p[-4 * hs], p2 = p[-3 * hs], p1 = p[-2 * hs], p0 = p[-hs];
+        int q0 = p[0], q1 = p[hs], q2 = p[2 * hs], q3 = p[3 * hs];
+        if (4 * dlcc_vp8_abs(p0 - q0) + dlcc_vp8_abs(p1 - q1) > t2)
+            continue;
+        if (dlcc_vp8_abs(p3 - p2) > it || dlcc_vp8_abs(p2 - p1) > it || dlcc_vp8_abs(p1 - p0) > it ||
+            dlcc_vp8_abs(q3 - q2) > it || dlcc_vp8_abs(q2 - q1) > it || dlcc_vp8_abs(q1 - q0) > it)
+            continue;
+        if (dlcc_vp8_abs(p1 - p0) > hev || dlcc_vp8_abs(q1 - q0) > hev)
+            dlcc_vp8_f2(p, hs);
+        else if (outer)
+            dlcc_vp8_f6(p, hs);
+        else
+            dlcc_vp8_f4(p, hs);
+    }
+}
+
+/* ---- YUV -> RGB (libwebp's yuv.h) and fancy upsampling */
+DLCC_RT_FN int dlcc_vp8_clip8(int v) { return (v & ~16383) == 0 ? v >> 6 : v < 0 ? 0 : 255; }
+
+DLCC_RT_FN void dlcc_vp8_put(const DlccImgOut *o, int64_t y, int64_t x, int yy, int u, int v) {
+    int r = dlcc_vp8_clip8(((yy * 19077) >> 8) + ((v * 26149) >> 8) - 14234);
+    int g = dlcc_vp8_clip8(((yy * 19077) >> 8) - ((u * 6419) >> 8) - ((v * 13320) >> 8) + 8708);
+    int b = dlcc_vp8_clip8(((yy * 19077) >> 8) + ((u * 33050) >> 8) - 17685);
+    dlcc_img_put(o, y, x, r, g, b);
+}
+
+/* One channel of libwebp's UPSAMPLE_FUNC: the chroma of output pixel x of
+ * a row from the chroma rows near (n) and far (f). */
+DLCC_RT_FN void dlcc_vp8_upsample_row(const DlccImgOut *o, int64_t y, const uint8_t *yrow, const uint8_t *nu,
+                                      const uint8_t *nv, const uint8_t *fu, const uint8_t *fv, int64_t len) {
+    /* libwebp's bottom-line formulas; the top line's are the same with the
+     * rows swapped */
+    int tlu = fu[0], tlv = fv[0], lu = nu[0], lv = nv[0];
+    dlcc_vp8_put(o, y, 0, yrow[0], (3 * lu + tlu + 2) >> 2, (3 * lv + tlv + 2) >> 2);
+    int64_t last = (len - 1) >> 1;
+    for (int64_t x = 1; x <= last; ++x) {
+        int tu = fu[x], tv = fv[x], u = nu[x], v = nv[x];
+        int au = tlu + tu + lu + u + 8, av = tlv + tv + lv + v + 8;
+        int d12u = (au + 2 * (tu + lu)) >> 3, d12v = (av + 2 * (tv + lv)) >> 3;
+        int d03u = (au + 2 * (tlu + u)) >> 3, d03v = (av + 2 * (tlv + v)) >> 3;
+        dlcc_vp8_put(o, y, 2 * x - 1, yrow[2 * x - 1], (d03u + lu) >> 1, (d03v + lv) >> 1);
+        dlcc_vp8_put(o, y, 2 * x, yrow[2 * x], (d12u + u) >> 1, (d12v + v) >> 1);
+        tlu = tu, tlv = tv, lu = u, lv = v;
+    }
+    if (!(len & 1))
+        dlcc_vp8_put(o, y, len - 1, yrow[len - 1], (3 * lu + tlu + 2) >> 2, (3 * lv + tlv + 2) >> 2);
+}
+
+DLCC_RT_FN int dlcc_img_webp_vp8(const uint8_t *d, int64_t n, const DlccImgOut *o, uint8_t *ws, int64_t ws_size,
+                                 int64_t cw, int64_t ch) {
+    if (n < 10)
+        return DLCC_IMG_EARG;
+    uint32_t bits = (uint32_t)d[0] | (uint32_t)d[1] << 8 | (uint32_t)d[2] << 16;
+    int64_t plen = bits >> 5;
+    if ((bits & 1) || ((bits >> 1) & 7) > 3 || !((bits >> 4) & 1) || plen >= n)
+        return DLCC_IMG_EARG;
+    if (d[3] != 0x9d || d[4] != 0x01 || d[5] != 0x2a)
+        return DLCC_IMG_EARG;
+    int64_t w = dlcc_img_le16(d + 6) & 0x3fff, h = dlcc_img_le16(d + 8) & 0x3fff;
+    if (w == 0 || h == 0 || (cw > 0 && (cw != w || ch != h)))
+        return DLCC_IMG_EARG;
+    if (w != o->w || h != o->h)
+        return DLCC_IMG_ESHAPE;
+    d += 10, n -= 10;
+    if (plen > n)
+        return DLCC_IMG_EARG;
+    if (ws_size < (int64_t)sizeof(DlccVp8) + 64)
+        return DLCC_IMG_EARG;
+    DlccVp8 *dec = (DlccVp8 *)(void *)ws;
+    memset(dec, 0, sizeof *dec);
+    int mb_w = (int)((w + 15) >> 4), mb_h = (int)((h + 15) >> 4);
+    dec->mb_w = mb_w, dec->mb_h = mb_h;
+    DlccVp8Br br;
+    dlcc_vp8_br_init(&br, d, plen);
+    const uint8_t *buf = d + plen;
+    int64_t left = n - plen;
+    dlcc_vp8_value(&br, 1); /* colour space */
+    dlcc_vp8_value(&br, 1); /* clamping type */
+    /* segment header */
+    int use_segment = dlcc_vp8_value(&br, 1), absolute_delta = 1;
+    int quant[4] = {0, 0, 0, 0}, fstrength[4] = {0, 0, 0, 0};
+    dec->segp[0] = dec->segp[1] = dec->segp[2] = 255;
+    if (use_segment) {
+        dec->update_map = dlcc_vp8_value(&br, 1);
+        if (dlcc_vp8_value(&br, 1)) {
+            absolute_delta = dlcc_vp8_value(&br, 1);
+            for (int s = 0; s < 4; ++s)
+                quant[s] = dlcc_vp8_value(&br, 1) ? dlcc_vp8_svalue(&br, 7) : 0;
+            for (int s = 0; s < 4; ++s)
+                fstrength[s] = dlcc_vp8_value(&br, 1) ? dlcc_vp8_svalue(&br, 6) : 0;
+        }
+        if (dec->update_map)
+            for (int s = 0; s < 3; ++s)
+                dec->segp[s] = (uint8_t)(dlcc_vp8_value(&br, 1) ? dlcc_vp8_value(&br, 8) : 255);
+    }
+    if (br.eof)
+        return DLCC_IMG_EARG;
+    /* filter header */
+    int simple = dlcc_vp8_value(&br, 1), level = dlcc_vp8_value(&br, 6), sharp = dlcc_vp8_value(&br, 3);
+    int use_lf_delta = dlcc_vp8_value(&br, 1), ref_delta0 = 0, mode_delta0 = 0;
+    if (use_lf_delta && dlcc_vp8_value(&br, 1)) {
+        for (int i = 0; i < 4; ++i)
+            if (dlcc_vp8_value(&br, 1)) {
+                int v = dlcc_vp8_svalue(&br, 6);
+                if (i == 0)
+                    ref_delta0 = v;
+            }
+        for (int i = 0; i < 4; ++i)
+            if (dlcc_vp8_value(&br, 1)) {
+                int v = dlcc_vp8_svalue(&br, 6);
+                if (i == 0)
+                    mode_delta0 = v;
+            }
+    }
+    dec->filter_type = level == 0 ? 0 : simple ? 1 : 2;
+    if (br.eof)
+        return DLCC_IMG_EARG;
+    /* partitions */
+    int last_part = (1 << dlcc_vp8_value(&br, 2)) - 1;
+    dec->nparts = last_part + 1;
+    if (left < 3 * (int64_t)last_part)
+        return DLCC_IMG_EARG;
+    const uint8_t *sz = buf, *part = buf + 3 * last_part;
+    int64_t size_left = left - 3 * last_part;
+    for (int p = 0; p < last_part; ++p) {
+        int64_t psize = (int64_t)sz[0] | (int64_t)sz[1] << 8 | (int64_t)sz[2] << 16;
+        if (psize > size_left)
+            psize = size_left;
+        dlcc_vp8_br_init(&dec->parts[p], part, psize);
+        part += psize, size_left -= psize, sz += 3;
+    }
+    dlcc_vp8_br_init(&dec->parts[last_part], part, size_left);
+    if (size_left <= 0)
+        return DLCC_IMG_EARG;
+    /* quantizers */
+    {
+        int q0 = dlcc_vp8_value(&br, 7);
+        int dy1dc = dlcc_vp8_value(&br, 1) ? dlcc_vp8_svalue(&br, 4) : 0;
+        int dy2dc = dlcc_vp8_value(&br, 1) ? dlcc_vp8_svalue(&br, 4) : 0;
+        int dy2ac = dlcc_vp8_value(&br, 1) ? dlcc_vp8_svalue(&br, 4) : 0;
+        int duvdc = dlcc_vp8_value(&br, 1) ? dlcc_vp8_svalue(&br, 4) : 0;
+        int duvac = dlcc_vp8_value(&br, 1) ? dlcc_vp8_svalue(&br, 4) : 0;
+        for (int s = 0; s < 4; ++s) {
+            int q;
+            if (use_segment) {
+                q = quant[s];
+                if (!absolute_delta)
+                    q += q0;
+            } else {
+                if (s > 0) {
+                    memcpy(dec->dq[s], dec->dq[0], sizeof dec->dq[0]);
+                    continue;
+                }
+                q = q0;
+            }
+            dec->dq[s][0][0] = dlcc_vp8_dc[dlcc_vp8_sc(q + dy1dc, 0, 127)];
+            dec->dq[s][0][1] = dlcc_vp8_ac[dlcc_vp8_sc(q, 0, 127)];
+            dec->dq[s][1][0] = dlcc_vp8_dc[dlcc_vp8_sc(q + dy2dc, 0, 127)] * 2;
+            dec->dq[s][1][1] = (dlcc_vp8_ac[dlcc_vp8_sc(q + dy2ac, 0, 127)] * 101581) >> 16;
+            if (dec->dq[s][1][1] < 8)
+                dec->dq[s][1][1] = 8;
+            dec->dq[s][2][0] = dlcc_vp8_dc[dlcc_vp8_sc(q + duvdc, 0, 117)];
+            dec->dq[s][2][1] = dlcc_vp8_ac[dlcc_vp8_sc(q + duvac, 0, 127)];
+        }
+    }
+    dlcc_vp8_value(&br, 1); /* update_proba: ignored */
+    for (int t = 0; t < 4; ++t)
+        for (int b = 0; b < 8; ++b)
+            for (int c = 0; c < 3; ++c)
+                for (int p = 0; p < 11; ++p) {
+                    int k = ((t * 8 + b) * 3 + c) * 11 + p;
+                    dec->proba[t][b][c][p] = (uint8_t)(dlcc_vp8_bit(&br, dlcc_vp8_coeffs_upd[k]) ? dlcc_vp8_value(&br, 8)
+                                                                                                  : dlcc_vp8_coeffs0[k]);
+                }
+    dec->use_skip = dlcc_vp8_value(&br, 1);
+    if (dec->use_skip)
+        dec->skip_p = (uint8_t)dlcc_vp8_value(&br, 8);
+    /* filter strengths per segment and i4x4 */
+    if (dec->filter_type > 0)
+        for (int s = 0; s < 4; ++s) {
+            int base = level;
+            if (use_segment) {
+                base = fstrength[s];
+                if (!absolute_delta)
+                    base += level;
+            }
+            for (int i4 = 0; i4 <= 1; ++i4) {
+                int lv = base;
+                if (use_lf_delta) {
+                    lv += ref_delta0;
+                    if (i4)
+                        lv += mode_delta0;
+                }
+                lv = lv < 0 ? 0 : lv > 63 ? 63 : lv;
+                if (lv > 0) {
+                    int il = lv;
+                    if (sharp > 0) {
+                        il >>= sharp > 4 ? 2 : 1;
+                        if (il > 9 - sharp)
+                            il = 9 - sharp;
+                    }
+                    if (il < 1)
+                        il = 1;
+                    dec->filevel[s][i4] = (uint8_t)il;
+                    dec->flimit[s][i4] = (uint8_t)(2 * lv + il);
+                    dec->fhev[s][i4] = (uint8_t)(lv >= 40 ? 2 : lv >= 15 ? 1 : 0);
+                }
+            }
+        }
+    /* scratch layout */
+    int64_t yst = 16 * (int64_t)mb_w, uvst = 8 * (int64_t)mb_w;
+    int64_t need = ((int64_t)sizeof(DlccVp8) + 63) / 64 * 64;
+    uint8_t *Y = ws + need;
+    need += yst * 16 * mb_h;
+    uint8_t *U = ws + need;
+    need += uvst * 8 * mb_h;
+    uint8_t *V = ws + need;
+    need += uvst * 8 * mb_h;
+    uint8_t *finfo = ws + need; /* per macroblock: segment, i4x4, inner */
+    need += 3 * (int64_t)mb_w * mb_h;
+    uint8_t *intra_t = ws + need;
+    need += 4 * (int64_t)mb_w;
+    uint8_t *nz_t = ws + need; /* nz, nz_dc per column */
+    need += 2 * (int64_t)mb_w;
+    uint8_t *yuvb = ws + need; /* libwebp's yuv_b_ work area, BPS 32 */
+    need += DLCC_VP8_BPS * 17 + DLCC_VP8_BPS * 9 * 2 + 64;
+    int16_t *coeffs = (int16_t *)(void *)(ws + (need + 1) / 2 * 2);
+    need = (need + 1) / 2 * 2 + 384 * 2;
+    if (need > ws_size)
+        return DLCC_IMG_EARG;
+    memset(intra_t, 0, (size_t)(4 * mb_w));
+    memset(nz_t, 0, (size_t)(2 * mb_w));
+    uint8_t *ydst = yuvb + DLCC_VP8_BPS + 8;
+    uint8_t *udst = yuvb + DLCC_VP8_BPS * 18 + 8;
+    uint8_t *vdst = udst + DLCC_VP8_BPS * 9;
+    for (int mb_y = 0; mb_y < mb_h; ++mb_y) {
+        DlccVp8Br *tbr = &dec->parts[mb_y & last_part];
+        uint8_t intra_l[4] = {0, 0, 0, 0}, nz_l = 0, nz_dc_l = 0;
+        for (int j = 0; j < 16; ++j)
+            ydst[j * DLCC_VP8_BPS - 1] = 129;
+        for (int j = 0; j < 8; ++j)
+            udst[j * DLCC_VP8_BPS - 1] = vdst[j * DLCC_VP8_BPS - 1] = 129;
+        if (mb_y > 0) {
+            ydst[-1 - DLCC_VP8_BPS] = udst[-1 - DLCC_VP8_BPS] = vdst[-1 - DLCC_VP8_BPS] = 129;
+        } else {
+            memset(ydst - DLCC_VP8_BPS - 1, 127, 16 + 4 + 1);
+            memset(udst - DLCC_VP8_BPS - 1, 127, 8 + 1);
+            memset(vdst - DLCC_VP8_BPS - 1, 127, 8 + 1);
+        }
+        for (int mb_x = 0; mb_x < mb_w; ++mb_x) {
+            /* modes (first partition) */
+            int segment = 0, skip = 0, is_i4 = 0, uvmode;
+            uint8_t imodes[16];
+            uint8_t *top = intra_t + 4 * mb_x;
+            if (dec->update_map)
+                segment = !dlcc_vp8_bit(&br, dec->segp[0]) ? dlcc_vp8_bit(&br, dec->segp[1])
+                                                           : dlcc_vp8_bit(&br, dec->segp[2]) + 2;
+            if (dec->use_skip)
+                skip = dlcc_vp8_bit(&br, dec->skip_p);
+            is_i4 = !dlcc_vp8_bit(&br, 145);
+            if (!is_i4) {
+                int ym = dlcc_vp8_bit(&br, 156) ? (dlcc_vp8_bit(&br, 128) ? 1 : 3) : (dlcc_vp8_bit(&br, 163) ? 2 : 0);
+                imodes[0] = (uint8_t)ym;
+                memset(top, ym, 4);
+                memset(intra_l, ym, 4);
+            } else {
+                for (int y = 0; y < 4; ++y) {
+                    int ym = intra_l[y];
+                    for (int x = 0; x < 4; ++x) {
+                        const uint8_t *prob = dlcc_vp8_bmodes + (top[x] * 10 + ym) * 9;
+                        int i = dlcc_vp8_ymodes4[dlcc_vp8_bit(&br, prob[0])];
+                        while (i > 0)
+                            i = dlcc_vp8_ymodes4[2 * i + dlcc_vp8_bit(&br, prob[i])];
+                        ym = -i;
+                        top[x] = (uint8_t)ym;
+                    }
+                    memcpy(imodes + 4 * y, top, 4);
+                    intra_l[y] = (uint8_t)ym;
+                }
+            }
+            uvmode = !dlcc_vp8_bit(&br, 142) ? 0 : !dlcc_vp8_bit(&br, 114) ? 2 : dlcc_vp8_bit(&br, 183) ? 1 : 3;
+            if (br.eof)
+                return DLCC_IMG_EARG;
+            /* residuals (token partition) */
+            memset(coeffs, 0, 384 * sizeof *coeffs);
+            uint8_t *nzt = nz_t + 2 * mb_x;
+            int(*q)[2] = dec->dq[segment];
+            if (!skip) {
+                int16_t *dst = coeffs;
+                int first, ac_t;
+                uint32_t nonzero = 0;
+                if (!is_i4) {
+                    int16_t dc[16];
+                    memset(dc, 0, sizeof dc);
+                    int nz = dlcc_vp8_coeffs(tbr, dec, 1, nzt[1] + nz_dc_l, q[1], 0, dc);
+                    nzt[1] = nz_dc_l = (uint8_t)(nz > 0);
+                    dlcc_vp8_wht(dc, dst);
+                    first = 1, ac_t = 0;
+                } else {
+                    first = 0, ac_t = 3;
+                }
+                uint32_t tnz = nzt[0] & 0x0f, lnz = nz_l & 0x0f;
+                for (int y = 0; y < 4; ++y) {
+                    int l = lnz & 1;
+                    for (int x = 0; x < 4; ++x) {
+                        int ctx = l + (int)(tnz & 1);
+                        int nz = dlcc_vp8_coeffs(tbr, dec, ac_t, ctx, q[0], first, dst);
+                        l = nz > first;
+                        tnz = (tnz >> 1) | ((uint32_t)l << 7);
+                        nonzero |= (uint32_t)(nz > 1 || dst[0] != 0);
+                        dst += 16;
+                    }
+                    tnz >>= 4;
+                    lnz = (lnz >> 1) | ((uint32_t)l << 7);
+                }
+                uint32_t out_t = tnz, out_l = lnz >> 4;
+                for (int c = 0; c < 4; c += 2) {
+                    tnz = (uint32_t)nzt[0] >> (4 + c);
+                    lnz = (uint32_t)nz_l >> (4 + c);
+                    for (int y = 0; y < 2; ++y) {
+                        int l = lnz & 1;
+                        for (int x = 0; x < 2; ++x) {
+                            int ctx = l + (int)(tnz & 1);
+                            int nz = dlcc_vp8_coeffs(tbr, dec, 2, ctx, q[2], 0, dst);
+                            l = nz > 0;
+                            tnz = (tnz >> 1) | ((uint32_t)l << 3);
+                            nonzero |= (uint32_t)(nz > 1 || dst[0] != 0);
+                            dst += 16;
+                        }
+                        tnz >>= 2;
+                        lnz = (lnz >> 1) | ((uint32_t)l << 5);
+                    }
+                    out_t |= (tnz << 4) << c;
+                    out_l |= (lnz & 0xf0) << c;
+                }
+                nzt[0] = (uint8_t)out_t;
+                nz_l = (uint8_t)out_l;
+                skip = !nonzero;
+            } else {
+                nzt[0] = nz_l = 0;
+                if (!is_i4)
+                    nzt[1] = nz_dc_l = 0;
+            }
+            if (tbr->eof)
+                return DLCC_IMG_EARG;
+            finfo[3 * ((int64_t)mb_y * mb_w + mb_x)] = (uint8_t)segment;
+            finfo[3 * ((int64_t)mb_y * mb_w + mb_x) + 1] = (uint8_t)is_i4;
+            finfo[3 * ((int64_t)mb_y * mb_w + mb_x) + 2] = (uint8_t)(is_i4 | !skip);
+            /* reconstruction in the work area */
+            if (mb_x > 0) {
+                for (int j = -1; j < 16; ++j)
+                    memcpy(ydst + j * DLCC_VP8_BPS - 4, ydst + j * DLCC_VP8_BPS + 12, 4);
+                for (int j = -1; j < 8; ++j) {
+                    memcpy(udst + j * DLCC_VP8_BPS - 4, udst + j * DLCC_VP8_BPS + 4, 4);
+                    memcpy(vdst + j * DLCC_VP8_BPS - 4, vdst + j * DLCC_VP8_BPS + 4, 4);
+                }
+            }
+            uint8_t *yrow = Y + (int64_t)16 * mb_y * yst + 16 * mb_x;
+            uint8_t *urow = U + (int64_t)8 * mb_y * uvst + 8 * mb_x;
+            uint8_t *vrow = V + (int64_t)8 * mb_y * uvst + 8 * mb_x;
+            if (mb_y > 0) {
+                memcpy(ydst - DLCC_VP8_BPS, yrow - yst, 16);
+                memcpy(udst - DLCC_VP8_BPS, urow - uvst, 8);
+                memcpy(vdst - DLCC_VP8_BPS, vrow - uvst, 8);
+            }
+            if (is_i4) {
+                uint8_t *tr = ydst - DLCC_VP8_BPS + 16;
+                if (mb_y > 0) {
+                    if (mb_x >= mb_w - 1)
+                        memset(tr, yrow[15 - yst], 4);
+                    else
+                        memcpy(tr, yrow - yst + 16, 4);
+                }
+                for (int k = 1; k <= 3; ++k)
+                    memcpy(tr + 4 * k * DLCC_VP8_BPS, tr, 4);
+                for (int k = 0; k < 16; ++k) {
+                    uint8_t *bd = ydst + (k & 3) * 4 + (k >> 2) * 4 * DLCC_VP8_BPS;
+                    dlcc_vp8_pred4(bd, imodes[k]);
+                    dlcc_vp8_idct_add(coeffs + 16 * k, bd);
+                }
+            } else {
+                dlcc_vp8_pred_big(ydst, 16, imodes[0], mb_y > 0, mb_x > 0);
+                for (int k = 0; k < 16; ++k)
+                    dlcc_vp8_idct_add(coeffs + 16 * k, ydst + (k & 3) * 4 + (k >> 2) * 4 * DLCC_VP8_BPS);
+            }
+            dlcc_vp8_pred_big(udst, 8, uvmode, mb_y > 0, mb_x > 0);
+            dlcc_vp8_pred_big(vdst, 8, uvmode, mb_y > 0, mb_x > 0);
+            for (int k = 0; k < 4; ++k) {
+                dlcc_vp8_idct_add(coeffs + 256 + 16 * k, udst + (k & 1) * 4 + (k >> 1) * 4 * DLCC_VP8_BPS);
+                dlcc_vp8_idct_add(coeffs + 320 + 16 * k, vdst + (k & 1) * 4 + (k >> 1) * 4 * DLCC_VP8_BPS);
+            }
+            for (int j = 0; j < 16; ++j)
+                memcpy(yrow + j * yst, ydst + j * DLCC_VP8_BPS, 16);
+            for (int j = 0; j < 8; ++j) {
+                memcpy(urow + j * uvst, udst + j * DLCC_VP8_BPS, 8);
+                memcpy(vrow + j * uvst, vdst + j * DLCC_VP8_BPS, 8);
+            }
+        }
+    }
+    /* loop filter, macroblock order */
+    if (dec->filter_type > 0)
+        for (int mb_y = 0; mb_y < mb_h; ++mb_y)
+            for (int mb_x = 0; mb_x < mb_w; ++mb_x) {
+                const uint8_t *fi = finfo + 3 * ((int64_t)mb_y * mb_w + mb_x);
+                int limit = dec->flimit[fi[0]][fi[1]], il = dec->filevel[fi[0]][fi[1]];
+                int hev = dec->fhev[fi[0]][fi[1]], inner = fi[2];
+                if (limit == 0)
+                    continue;
+                uint8_t *yp = Y + (int64_t)16 * mb_y * yst + 16 * mb_x;
+                int ys = (int)yst, uvs = (int)uvst;
+                if (dec->filter_type == 1) {
+                    if (mb_x > 0)
+                        dlcc_vp8_simple(yp, 1, ys, limit + 4);
+                    if (inner)
+                        for (int k = 1; k <= 3; ++k)
+                            dlcc_vp8_simple(yp + 4 * k, 1, ys, limit);
+                    if (mb_y > 0)
+                        dlcc_vp8_simple(yp, ys, 1, limit + 4);
+                    if (inner)
+                        for (int k = 1; k <= 3; ++k)
+                            dlcc_vp8_simple(yp + 4 * k * ys, ys, 1, limit);
+                } else {
+                    uint8_t *up = U + (int64_t)8 * mb_y * uvst + 8 * mb_x;
+                    uint8_t *vp = V + (int64_t)8 * mb_y * uvst + 8 * mb_x;
+                    if (mb_x > 0) {
+                        dlcc_vp8_normal(yp, 1, ys, 16, limit + 4, il, hev, 1);
+                        dlcc_vp8_normal(up, 1, uvs, 8, limit + 4, il, hev, 1);
+                        dlcc_vp8_normal(vp, 1, uvs, 8, limit + 4, il, hev, 1);
+                    }
+                    if (inner) {
+                        for (int k = 1; k <= 3; ++k)
+                            dlcc_vp8_normal(yp + 4 * k, 1, ys, 16, limit, il, hev, 0);
+                        dlcc_vp8_normal(up + 4, 1, uvs, 8, limit, il, hev, 0);
+                        dlcc_vp8_normal(vp + 4, 1, uvs, 8, limit, il, hev, 0);
+                    }
+                    if (mb_y > 0) {
+                        dlcc_vp8_normal(yp, ys, 1, 16, limit + 4, il, hev, 1);
+                        dlcc_vp8_normal(up, uvs, 1, 8, limit + 4, il, hev, 1);
+                        dlcc_vp8_normal(vp, uvs, 1, 8, limit + 4, il, hev, 1);
+                    }
+                    if (inner) {
+                        for (int k = 1; k <= 3; ++k)
+                            dlcc_vp8_normal(yp + 4 * k * ys, ys, 1, 16, limit, il, hev, 0);
+                        dlcc_vp8_normal(up + 4 * uvs, uvs, 1, 8, limit, il, hev, 0);
+                        dlcc_vp8_normal(vp + 4 * uvs, uvs, 1, 8, limit, il, hev, 0);
+                    }
+                }
+            }
+    /* fancy upsampling: row 0 from chroma row 0, then pairs */
+    dlcc_vp8_upsample_row(o, 0, Y, U, V, U, V, w);
+    for (int64_t y = 1; y < h; ++y) {
+        int64_t near = y >> 1, far = (y & 1) ? near + 1 : near - 1;
+        if (far > (h - 1) >> 1)
+            far = near; /* the last row of an even height */
+        dlcc_vp8_upsample_row(o, y, Y + y * yst, U + near * uvst, V + near * uvst, U + far * uvst,
+                              V + far * uvst, w);
+    }
+    return 0;
+}
+
+/* ---------------------------------------------------------------- WebP (lossless) */
+
+/* VP8L (the WebP lossless bitstream, as libwebp 1.2 decodes it):
+ * LSB-first bits; canonical prefix codes (decoded bit by bit; incomplete
+ * or over-subscribed codes are errors, a one-symbol code takes no bits),
+ * meta prefix codes, colour cache, LZ77 with the 120 "plane" distance
+ * codes; then the inverse transforms in reverse order (colour indexing,
+ * cross colour, predictor with its 14 modes, add green).  The decoder
+ * state and colour cache live in the first DLCC_IMG_STATE bytes of ws;
+ * two W x H ARGB images, the transform images and the prefix codes after
+ * them (a code table that does not fit is an error). */
+
+/* libwebp's kCodeToPlane: distance codes 1..120 as (dy << 4) | (8 - dx) */
+static const uint8_t dlcc_vp8l_plane[120] = {
+    0x18, 0x07, 0x17, 0x19, 0x28, 0x06, 0x27, 0x29, 0x16, 0x1a, 0x26, 0x2a, 0x38, 0x05, 0x37, 0x39, 0x15, 0x1b, 0x36, 0x3a,
+    0x25, 0x2b, 0x48, 0x04, 0x47, 0x49, 0x14, 0x1c, 0x35, 0x3b, 0x46, 0x4a, 0x24, 0x2c, 0x58, 0x45, 0x4b, 0x34, 0x3c, 0x03,
+    0x57, 0x59, 0x13, 0x1d, 0x56, 0x5a, 0x23, 0x2d, 0x44, 0x4c, 0x55, 0x5b, 0x33, 0x3d, 0x68, 0x02, 0x67, 0x69, 0x12, 0x1e,
+    0x66, 0x6a, 0x22, 0x2e, 0x54, 0x5c, 0x43, 0x4d, 0x65, 0x6b, 0x32, 0x3e, 0x78, 0x01, 0x77, 0x79, 0x53, 0x5d, 0x11, 0x1f,
+    0x64, 0x6c, 0x42, 0x4e, 0x76, 0x7a, 0x21, 0x2f, 0x75, 0x7b, 0x31, 0x3f, 0x63, 0x6d, 0x52, 0x5e, 0x00, 0x74, 0x7c, 0x41,
+    0x4f, 0x10, 0x20, 0x62, 0x6e, 0x30, 0x73, 0x7d, 0x51, 0x5f, 0x40, 0x72, 0x7e, 0x61, 0x6f, 0x50, 0x71, 0x7f, 0x60, 0x70,
+};
+
+typedef struct DlccVp8lBr {
+    const uint8_t *d;
+    int64_t n, pos; /* pos in bits */
+    int eos;
+} DlccVp8lBr;
+
+DLCC_RT_FN uint32_t dlcc_vp8l_bits(DlccVp8lBr *br, int nb) {
+    uint32_t v = 0;
+    for (int i = 0; i < nb; ++i, ++br->pos) {
+        if ((br->pos >> 3) >= br->n) {
+            br->eos = 1;
+            continue;
+        }
+        v |= (uint32_t)((br->d[br->pos >> 3] >> (br->pos & 7)) & 1) << i;
+    }
+    return v;
+}
+
+typedef struct DlccVp8l {
+    DlccVp8lBr br;
+    uint8_t *pool; /* bump allocator over ws */
+    int64_t used, size;
+    uint32_t cache[1 << 11];
+    uint8_t lens[256 + 24 + (1 << 11)];
+    int transforms_seen;
+    int nt;
+    struct {
+        int type, bits, xsize;
+        uint32_t *data;
+    } tr[4];
+} DlccVp8l;
+
+DLCC_RT_FN void *dlcc_vp8l_alloc(DlccVp8l *v, int64_t bytes) {
+    int64_t at = (v->used + 7) / 8 * 8;
+    if (bytes < 0 || at > v->size || bytes > v->size - at)
+        return NULL;
+    v->used = at + bytes;
+    return v->pool + at;
+}
+
+/* A code: uint16 [0] symbol count with a length, [1..15] counts per length,
+ * then the symbols ordered by (length, value). */
+DLCC_RT_FN uint16_t *dlcc_vp8l_build(DlccVp8l *v, const uint8_t *lens, int nsym) {
+    int count[16] = {0}, nz = 0;
+    for (int s = 0; s < nsym; ++s)
+        count[lens[s]]++;
+    nz = nsym - count[0];
+    if (nz == 0)
+        return NULL;
+    if (nz > 1) {
+        int left = 1;
+        for (int l = 1; l < 16; ++l) {
+            left <<= 1;
+            left -= count[l];
+            if (left < 0)
+                return NULL;
+        }
+        if (left != 0)
+            return NULL;
+    }
+    uint16_t *c = (uint16_t *)dlcc_vp8l_alloc(v, 2 * (16 + (int64_t)nz));
+    if (!c)
+        return NULL;
+    c[0] = (uint16_t)nz;
+    int off[16];
+    off[1] = 0;
+    for (int l = 1; l < 16; ++l) {
+        c[l] = (uint16_t)count[l];
+        if (l < 15)
+            off[l + 1] = off[l] + count[l];
+    }
+    for (int s = 0; s < nsym; ++s)
+        if (lens[s])
+            c[16 + off[lens[s]]++] = (uint16_t)s;
+    return c;
+}
+
+DLCC_RT_FN int dlcc_vp8l_sym(DlccVp8lBr *br, const uint16_t *c) {
+    if (c[0] == 1)
+        return c[16];
+    int code = 0, first = 0, index = 0;
+    for (int l = 1; l < 16; ++l) {
+        code |= (int)dlcc_vp8l_bits(br, 1);
+        int cnt = c[l];
+        if (code - first < cnt)
+            return c[16 + index + code - first];
+        index += cnt, first += cnt;
+        first <<= 1, code <<= 1;
+    }
+    return 0; /* not reached for a complete code */
+}
+
+DLCC_RT_FN uint16_t *dlcc_vp8l_read_code(DlccVp8l *v, int nsym) {
+    static const uint8_t order[19] = {17, 18, 0, 1, 2, 3, 4, 5, 16, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
+    DlccVp8lBr *br = &v->br;
+    uint8_t *lens = v->lens;
+    memset(lens, 0, (size_t)nsym);
+    if (dlcc_vp8l_bits(br, 1)) {
+        int two = (int)dlcc_vp8l_bits(br, 1);
+        int s = (int)dlcc_vp8l_bits(br, dlcc_vp8l_bits(br, 1) ? 8 : 1);
+        if (s < nsym)
+            lens[s] = 1;
+        if (two) {
+            s = (int)dlcc_vp8l_bits(br, 8);
+            if (s < nsym)
+                lens[s] = 1;
+        }
+    } else {
+        uint8_t cl[19];
+        memset(cl, 0, sizeof cl);
+        int ncodes = (int)dlcc_vp8l_bits(br, 4) + 4;
+        for (int i = 0; i < ncodes; ++i)
+            cl[order[i]] = (uint8_t)dlcc_vp8l_bits(br, 3);
+        int64_t mark = v->used;
+        uint16_t *lc = dlcc_vp8l_build(v, cl, 19);
+        if (!lc)
+            return NULL;
+        int max_symbol = nsym, prev = 8;
+        if (dlcc_vp8l_bits(br, 1)) {
+            int nb = 2 + 2 * (int)dlcc_vp8l_bits(br, 3);
+            max_symbol = 2 + (int)dlcc_vp8l_bits(br, nb);
+            if (max_symbol > nsym)
+                return NULL;
+        }
+        for (int s = 0; s < nsym;) {
+            if (max_symbol-- == 0)
+                break;
+            int len = dlcc_vp8l_sym(br, lc);
+            if (len < 16) {
+                lens[s++] = (uint8_t)len;
+                if (len)
+                    prev = len;
+            } else {
+                static const uint8_t xb[3] = {2, 3, 7}, xo[3] = {3, 3, 11};
+                int rep = (int)dlcc_vp8l_bits(br, xb[len - 16]) + xo[len - 16];
+                if (s + rep > nsym)
+                    return NULL;
+                int val = len == 16 ? prev : 0;
+                while (rep-- > 0)
+                    lens[s++] = (uint8_t)val;
+            }
+            if (br->eos)
+                return NULL;
+        }
+        v->used = mark;
+    }
+    if (br->eos)
+        return NULL;
+    return dlcc_vp8l_build(v, lens, nsym);
+}
+
+DLCC_RT_FN int dlcc_vp8l_dist(DlccVp8lBr *br, int sym) {
+    if (sym < 4)
+        return sym + 1;
+    int eb = (sym - 2) >> 1;
+    return ((2 + (sym & 1)) << eb) + (int)dlcc_vp8l_bits(br, eb) + 1;
+}
+
+/* One entropy-coded image of xs x ys pixels into out; level0 allows meta
+ * codes.  Returns 0 or -1. */
+DLCC_RT_FN int dlcc_vp8l_image(DlccVp8l *v, int64_t xs, int64_t ys, int level0, uint32_t *out) {
+    DlccVp8lBr *br = &v->br;
+    int cache_bits = 0;
+    if (dlcc_vp8l_bits(br, 1)) {
+        cache_bits = (int)dlcc_vp8l_bits(br, 4);
+        if (cache_bits < 1 || cache_bits > 11)
+            return -1;
+    }
+    int meta_bits = 0;
+    int64_t meta_w = 0, ngroups = 1;
+    uint32_t *meta = NULL;
+    if (level0 && dlcc_vp8l_bits(br, 1)) {
+        meta_bits = (int)dlcc_vp8l_bits(br, 3) + 2;
+        meta_w = (xs + (1 << meta_bits) - 1) >> meta_bits;
+        int64_t meta_h = (ys + (1 << meta_bits) - 1) >> meta_bits;
+        meta = (uint32_t *)dlcc_vp8l_alloc(v, 4 * meta_w * meta_h);
+        if (!meta || dlcc_vp8l_image(v, meta_w, meta_h, 0, meta))
+            return -1;
+        ngroups = 0;
+        for (int64_t i = 0; i < meta_w * meta_h; ++i) {
+            meta[i] = (meta[i] >> 8) & 0xffff;
+            if (meta[i] >= ngroups)
+                ngroups = meta[i] + 1;
+        }
+    }
+    int64_t mark = v->used;
+    uint16_t **codes = (uint16_t **)dlcc_vp8l_alloc(v, (int64_t)sizeof(uint16_t *) * 5 * ngroups);
+    if (!codes)
+        return -1;
+    for (int64_t g = 0; g < ngroups; ++g)
+        for (int j = 0; j < 5; ++j) {
+            int nsym = j == 0 ? 256 + 24 + (cache_bits ? 1 << cache_bits : 0) : j == 4 ? 40 : 256;
+            codes[5 * g + j] = dlcc_vp8l_read_code(v, nsym);
+            if (!codes[5 * g + j])
+                return -1;
+        }
+    int64_t total = xs * ys, p = 0;
+    uint32_t *cache = v->cache;
+    int cshift = 32 - cache_bits;
+    while (p < total) {
+        int64_t x = p % xs, y = p / xs;
+        uint16_t *const *c = codes + (meta ? 5 * (int64_t)meta[(y >> meta_bits) * meta_w + (x >> meta_bits)] : 0);
+        int g = dlcc_vp8l_sym(br, c[0]);
+        if (g < 256) {
+            int r = dlcc_vp8l_sym(br, c[1]), b = dlcc_vp8l_sym(br, c[2]), a = dlcc_vp8l_sym(br, c[3]);
+            out[p] = (uint32_t)a << 24 | (uint32_t)r << 16 | (uint32_t)g << 8 | (uint32_t)b;
+            if (cache_bits)
+                cache[(0x1e35a7bdu * out[p]) >> cshift] = out[p];
+            ++p;
+        } else if (g < 256 + 24) {
+            int64_t len = dlcc_vp8l_dist(br, g - 256);
+            int dsym = dlcc_vp8l_sym(br, c[4]);
+            int64_t dc = dlcc_vp8l_dist(br, dsym), dist;
+            if (dc > 120) {
+                dist = dc - 120;
+            } else {
+                int pc = dlcc_vp8l_plane[dc - 1];
+                dist = (pc >> 4) * xs + 8 - (pc & 15);
+                if (dist < 1)
+                    dist = 1;
+            }
+            if (br->eos)
+                return -1;
+            if (dist > p || len > total - p)
+                return -1;
+            for (int64_t k = 0; k < len; ++k, ++p) {
+                out[p] = out[p - dist];
+                if (cache_bits)
+                    cache[(0x1e35a7bdu * out[p]) >> cshift] = out[p];
+            }
+        } else {
+            int key = g - 256 - 24;
+            if (!cache_bits || key >= (1 << cache_bits))
+                return -1;
+            out[p] = cache[key];
+            cache[(0x1e35a7bdu * out[p]) >> cshift] = out[p];
+            ++p;
+        }
+        if (br->eos)
+            return -1;
+    }
+    v->used = mark; /* the codes are no longer needed (the meta image neither) */
+    if (meta)
+        v->used = (int64_t)((uint8_t *)meta - v->pool);
+    return 0;
+}
+
+DLCC_RT_FN uint32_t dlcc_vp8l_avg(uint32_t a, uint32_t b) { return (((a ^ b) & 0xfefefefeu) >> 1) + (a & b); }
+DLCC_RT_FN uint32_t dlcc_vp8l_add(uint32_t a, uint32_t b) {
+    return (((a & 0xff00ff00u) + (b & 0xff00ff00u)) & 0xff00ff00u) | (((a & 0x00ff00ffu) + (b & 0x00ff00ffu)) & 0x00ff00ffu);
+}
+DLCC_RT_FN int dlcc_vp8l_c255(int v) { return v < 0 ? 0 : v > 255 ? 255 : v; }
+
+DLCC_RT_FN uint32_t dlcc_vp8l_pred(int mode, uint32_t l, uint32_t t, uint32_t tr, uint32_t tl) {
+    switch (mode) {
+    case 1: return l;
+    case 2: return t;
+    case 3: return tr;
+    case 4: return tl;
+    case 5: return dlcc_vp8l_avg(dlcc_vp8l_avg(l, tr), t);
+    case 6: return dlcc_vp8l_avg(l, tl);
+    case 7: return dlcc_vp8l_avg(l, t);
+    case 8: return dlcc_vp8l_avg(tl, t);
+    case 9: return dlcc_vp8l_avg(t, tr);
+    case 10: return dlcc_vp8l_avg(dlcc_vp8l_avg(l, tl), dlcc_vp8l_avg(t, tr));
+    case 11: {
+        int d = 0;
+        for (int s = 0; s < 32; s += 8) {
+            int a = (t >> s) & 255, b = (l >> s) & 255, c = (tl >> s) & 255;
+            d += dlcc_vp8_abs(b - c) - dlcc_vp8_abs(a - c);
+        }
+        return d <= 0 ? t : l;
+    }
+    case 12: {
+        uint32_t r = 0;
+        for (int s = 0; s < 32; s += 8)
+            r |= (uint32_t)dlcc_vp8l_c255((int)((l >> s) & 255) + (int)((t >> s) & 255) - (int)((tl >> s) & 255)) << s;
+        return r;
+    }
+    case 13: {
+        uint32_t av = dlcc_vp8l_avg(l, t), r = 0;
+        for (int s = 0; s < 32; s += 8) {
+            int a = (av >> s) & 255, b = (tl >> s) & 255;
+            r |= (uint32_t)dlcc_vp8l_c255(a + (a - b) / 2) << s;
+        }
+        return r;
+    }
+    default: return 0xff000000u;
+    }
+}
+
+DLCC_RT_FN int dlcc_img_webp_vp8l(const uint8_t *d, int64_t n, const DlccImgOut *o, uint8_t *ws, int64_t ws_size,
+                                  int64_t cw, int64_t ch) {
+    if (n < 5 || d[0] != 0x2f || ws_size < DLCC_IMG_STATE || (int64_t)sizeof(DlccVp8l) > DLCC_IMG_STATE)
+        return DLCC_IMG_EARG;
+    DlccVp8l *v = (DlccVp8l *)(void *)ws;
+    memset(v, 0, sizeof *v);
+    v->br.d = d + 1, v->br.n = n - 1;
+    DlccVp8lBr *br = &v->br;
+    int64_t w = (int64_t)dlcc_vp8l_bits(br, 14) + 1, h = (int64_t)dlcc_vp8l_bits(br, 14) + 1;
+    dlcc_vp8l_bits(br, 1); /* alpha hint */
+    if (dlcc_vp8l_bits(br, 3) != 0 || (cw > 0 && (cw != w || ch != h)))
+        return DLCC_IMG_EARG;
+    if (w != o->w || h != o->h)
+        return DLCC_IMG_ESHAPE;
+    v->pool = ws + DLCC_IMG_STATE, v->size = ws_size - DLCC_IMG_STATE;
+    uint32_t *img0 = (uint32_t *)dlcc_vp8l_alloc(v, 4 * w * h), *img1 = (uint32_t *)dlcc_vp8l_alloc(v, 4 * w * h);
+    if (!img0 || !img1)
+        return DLCC_IMG_EARG;
+    int64_t xs = w;
+    while (dlcc_vp8l_bits(br, 1)) {
+        int type = (int)dlcc_vp8l_bits(br, 2);
+        if (v->transforms_seen & (1 << type) || v->nt >= 4)
+            return DLCC_IMG_EARG;
+        v->transforms_seen |= 1 << type;
+        int k = v->nt++;
+        v->tr[k].type = type, v->tr[k].xsize = (int)xs, v->tr[k].bits = 0, v->tr[k].data = NULL;
+        if (type == 0 || type == 1) {
+            int bits = (int)dlcc_vp8l_bits(br, 3) + 2;
+            int64_t tw = (xs + (1 << bits) - 1) >> bits, th = (h + (1 << bits) - 1) >> bits;
+            v->tr[k].bits = bits;
+            v->tr[k].data = (uint32_t *)dlcc_vp8l_alloc(v, 4 * tw * th);
+            if (!v->tr[k].data || dlcc_vp8l_image(v, tw, th, 0, v->tr[k].data))
+                return DLCC_IMG_EARG;
+        } else if (type == 3) {
+            int ncol = (int)dlcc_vp8l_bits(br, 8) + 1;
+            int bits = ncol > 16 ? 0 : ncol > 4 ? 1 : ncol > 2 ? 2 : 3;
+            uint32_t *pal = (uint32_t *)dlcc_vp8l_alloc(v, 4 * 256);
+            if (!pal || dlcc_vp8l_image(v, ncol, 1, 0, pal))
+                return DLCC_IMG_EARG;
+            for (int i = ncol; i < 256; ++i)
+                pal[i] = 0;
+            for (int i = 1; i < ncol; ++i)
+                pal[i] = dlcc_vp8l_add(pal[i], pal[i - 1]);
+            v->tr[k].bits = bits, v->tr[k].data = pal;
+            xs = (xs + (1 << bits) - 1) >> bits;
+        }
+    }
+    if (br->eos || dlcc_vp8l_image(v, xs, h, 1, img0))
+        return DLCC_IMG_EARG;
+    /* inverse transforms, last read first */
+    uint32_t *cur = img0, *oth = img1;
+    for (int k = v->nt - 1; k >= 0; --k) {
+        int64_t tw = v->tr[k].xsize;
+        int bits = v->tr[k].bits;
+        const uint32_t *td = v->tr[k].data;
+        int64_t tpr = (tw + (1 << bits) - 1) >> bits;
+        if (v->tr[k].type == 2) {
+            for (int64_t i = 0; i < tw * h; ++i) {
+                uint32_t a = cur[i], g = (a >> 8) & 0xff;
+                cur[i] = (a & 0xff00ff00u) | (((a & 0x00ff00ffu) + (g << 16 | g)) & 0x00ff00ffu);
+            }
+        } else if (v->tr[k].type == 1) {
+            for (int64_t y = 0; y < h; ++y)
+                for (int64_t x = 0; x < tw; ++x) {
+                    uint32_t m = td[(y >> bits) * tpr + (x >> bits)], a = cur[y * tw + x];
+                    int g = (int8_t)(uint8_t)(a >> 8);
+                    int r = (int)((a >> 16) & 0xff), b = (int)(a & 0xff);
+                    r += ((int)(int8_t)(uint8_t)(m & 0xff) * g) >> 5;
+                    r &= 0xff;
+                    b += ((int)(int8_t)(uint8_t)((m >> 8) & 0xff) * g) >> 5;
+                    b += ((int)(int8_t)(uint8_t)((m >> 16) & 0xff) * (int)(int8_t)(uint8_t)r) >> 5;
+                    b &= 0xff;
+                    cur[y * tw + x] = (a & 0xff00ff00u) | (uint32_t)r << 16 | (uint32_t)b;
+                }
+        } else if (v->tr[k].type == 0) {
+            for (int64_t y = 0; y < h; ++y)
+                for (int64_t x = 0; x < tw; ++x) {
+                    uint32_t *p = cur + y * tw + x, pred;
+                    if (y == 0)
+                        pred = x == 0 ? 0xff000000u : p[-1];
+                    else if (x == 0)
+                        pred = p[-tw];
+                    else
+                        pred = dlcc_vp8l_pred((int)((td[(y >> bits) * tpr + (x >> bits)] >> 8) & 0xf), p[-1], p[-tw],
+                                              p[-tw + 1], p[-tw - 1]);
+                    *p = dlcc_vp8l_add(*p, pred);
+                }
+        } else {
+            int bpp = 8 >> bits;
+            uint32_t mask = (1u << bpp) - 1;
+            int64_t pw = tpr; /* the packed width */
+            for (int64_t y = 0; y < h; ++y) {
+                const uint32_t *src = cur + y * pw;
+                uint32_t packed = 0;
+                for (int64_t x = 0; x < tw; ++x) {
+                    if ((x & ((1 << bits) - 1)) == 0)
+                        packed = (src[x >> bits] >> 8) & 0xff;
+                    oth[y * tw + x] = td[packed & mask];
+                    packed >>= bpp;
+                }
+            }
+            uint32_t *t = cur;
+            cur = oth, oth = t;
+        }
+    }
+    for (int64_t y = 0; y < h; ++y)
+        for (int64_t x = 0; x < w; ++x) {
+            uint32_t a = cur[y * w + x];
+            dlcc_img_put(o, y, x, (int)((a >> 16) & 0xff), (int)((a >> 8) & 0xff), (int)(a & 0xff));
+        }
+    return 0;
+}
+
+/* The RIFF container: "VP8 " or "VP8L" directly, or VP8X, optional
+ * chunks (ALPH, ICCP, EXIF, XMP...: skipped), then "VP8 " or "VP8L".
+ * Animations are not supported. */
+DLCC_RT_FN int dlcc_img_webp(const uint8_t *d, int64_t n, const DlccImgOut *o, uint8_t *ws, int64_t ws_size) {
+    if (n < 20 || memcmp(d, "RIFF", 4) || memcmp(d + 8, "WEBP", 4))
+        return DLCC_IMG_EARG;
+    int64_t riff = dlcc_img_le32(d + 4);
+    if (riff < 12 || riff > n - 8)
+        return DLCC_IMG_EARG;
+    n = riff + 8;
+    int64_t pos = 12, cw = 0, chh = 0;
+    if (!memcmp(d + pos, "VP8X", 4)) {
+        if (dlcc_img_le32(d + pos + 4) != 10 || n - pos < 18)
+            return DLCC_IMG_EARG;
+        if (d[pos + 8] & 2)
+            return DLCC_IMG_EARG; /* animation */
+        cw = 1 + (int64_t)(dlcc_img_le32(d + pos + 12) & 0xffffff);
+        chh = 1 + (int64_t)(dlcc_img_le32(d + pos + 14) >> 8);
+        pos += 18;
+        for (;;) {
+            if (n - pos < 8)
+                return DLCC_IMG_EARG;
+            if (!memcmp(d + pos, "VP8 ", 4) || !memcmp(d + pos, "VP8L", 4))
+                break;
+            int64_t disk = (8 + (int64_t)dlcc_img_le32(d + pos + 4) + 1) & ~(int64_t)1;
+            if (disk > n - pos)
+                return DLCC_IMG_EARG;
+            pos += disk;
+        }
+    }
+    if (n - pos < 8 || (memcmp(d + pos, "VP8 ", 4) && memcmp(d + pos, "VP8L", 4)))
+        return DLCC_IMG_EARG;
+    int64_t size = dlcc_img_le32(d + pos + 4);
+    if (size > n - pos - 8)
+        return DLCC_IMG_EARG;
+    if (d[pos + 3] == 'L')
+        return dlcc_img_webp_vp8l(d + pos + 8, size, o, ws, ws_size, cw, chh);
+    return dlcc_img_webp_vp8(d + pos + 8, size, o, ws, ws_size, cw, chh);
+}
+
 /* ---------------------------------------------------------------- entry */
 
 DLCC_RT_FN int dlcc_img_decode(const uint8_t *d, int64_t n, uint8_t *out, int64_t h, int64_t w, int fmt, uint8_t *ws,
@@ -1361,5 +2840,7 @@ DLCC_RT_FN int dlcc_img_decode(const uint8_t *d, int64_t n, uint8_t *out, int64_
         return dlcc_img_png(d, n, &o, ws, ws_size);
     if (d[0] == 0xFF && d[1] == 0xD8)
         return dlcc_img_jpeg(d, n, &o, ws, ws_size);
-    return DLCC_IMG_EARG; /* WebP, JPEG 2000, GIF...: not supported */
+    if (!memcmp(d, "RIFF", 4))
+        return dlcc_img_webp(d, n, &o, ws, ws_size);
+    return DLCC_IMG_EARG; /* JPEG 2000, GIF...: not supported */
 }

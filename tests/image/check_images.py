@@ -7,21 +7,25 @@ For every image of a set made here (with Pillow, or written by hand for the
 variants Pillow cannot write: top-down, 32-bit, 4-bit and OS/2 BMP,
 big-endian and multi-strip TIFF, interlaced / 16-bit / every PNG filter and
 deflate block type, JPEG with restart markers, non-interleaved scans,
-4:4:0 and 4:1:1 sampling, 16-bit quantisation tables) it builds an ONNX
+4:4:0 and 4:1:1 sampling, 16-bit quantisation tables; lossless WebP with
+every transform; lossy WebP from Pillow and, through ctypes, from the same libwebp with the encoder
+options Pillow does not expose: simple loop filter, sharpness, token
+partitions, segment counts) it builds an ONNX
 model with one ImageDecoder node per image (opset 20, made by hand: Debian's
 onnx 1.12 does not know the operator; two models in all, compiled in
 parallel) whose outputs are declared [H, W, C], compiles it with dlcc and
 the C compiler with a small driver, runs it and compares every output with
 what the ONNX reference computes with Pillow (convert("RGB"), BGR reversed,
 convert("L")), exactly.  Also: an image whose size differs from the
-declared shape must make net_run return -3; unsupported data (WebP, LZW
-TIFF) -1; truncated files a negative code under AddressSanitizer/UBSan;
+declared shape must make net_run return -3; unsupported data (GIF,
+animated WebP, LZW TIFF) -1; truncated files a negative code under AddressSanitizer/UBSan;
 and the decoder alone, compiled with the sanitizers, must survive every
 prefix and many randomly corrupted copies of a sample of the files.
 Prints "N passed, N failed"; exits 1 on a failure.
 """
 
 import argparse
+import ctypes
 import io
 import os
 import shutil
@@ -459,6 +463,45 @@ def jpeg_encode(rgb, factors, restart, quality_q=8, interleaved=True, q16=False)
     return bytes(hdr + body + b"\xff\xd9")
 
 
+def webp_encode(arr, quality, **fields):
+    """Lossy WebP of an H x W x 3 uint8 array with libwebp's advanced API
+    (the library Pillow uses), setting WebPConfig fields by name; None when
+    libwebp 1.x (encoder ABI 0x020f) cannot be loaded."""
+    offs = dict(method=8, segments=24, sns_strength=28, filter_strength=32, filter_sharpness=36, filter_type=40,
+                autofilter=44, partitions=72)
+    try:
+        lib = ctypes.CDLL("libwebp.so.7")
+    except OSError:
+        return None
+    abi = 0x020f
+    cfg = ctypes.create_string_buffer(512)
+    if not lib.WebPConfigInitInternal(cfg, 0, ctypes.c_float(quality), abi):
+        return None
+    for k, v in fields.items():
+        ctypes.c_int.from_buffer(cfg, offs[k]).value = v
+    if not lib.WebPValidateConfig(cfg):
+        return None
+    pic = ctypes.create_string_buffer(1024)  # WebPPicture: width at 8, height at 12, writer at 96, custom_ptr at 104
+    if not lib.WebPPictureInitInternal(pic, abi):
+        return None
+    h, w = arr.shape[:2]
+    ctypes.c_int.from_buffer(pic, 8).value = w
+    ctypes.c_int.from_buffer(pic, 12).value = h
+    data = np.ascontiguousarray(arr, np.uint8)
+    if not lib.WebPPictureImportRGB(pic, data.ctypes.data_as(ctypes.c_void_p), w * 3):
+        return None
+    mw = ctypes.create_string_buffer(64)  # WebPMemoryWriter: mem, size, max_size
+    lib.WebPMemoryWriterInit(mw)
+    ctypes.c_void_p.from_buffer(pic, 96).value = ctypes.cast(lib.WebPMemoryWrite, ctypes.c_void_p).value
+    ctypes.c_void_p.from_buffer(pic, 104).value = ctypes.addressof(mw)
+    ok = lib.WebPEncode(cfg, pic)
+    lib.WebPPictureFree(pic)
+    mem, size = ctypes.c_void_p.from_buffer(mw, 0).value, ctypes.c_size_t.from_buffer(mw, 8).value
+    out = ctypes.string_at(mem, size) if ok and mem else None
+    lib.WebPMemoryWriterClear(mw)
+    return out
+
+
 # ---------------------------------------------------------------- the cases
 
 def make_cases(rng):
@@ -570,8 +613,68 @@ def make_cases(rng):
     add("tiff_be_gray", tiff_write(np.asarray(img(21, 14, "L")), True, 5, photometric=1))
     add("tiff_whiteiszero", tiff_write(np.asarray(img(21, 14, "L")), False, 14, photometric=0))
     add("tiff_lzw", pil_bytes(img(21, 14), "TIFF", compression="tiff_lzw"), "RGB", -1)
+    # WebP (lossy): sizes, qualities, methods, sharp and smooth content, alpha, extra chunks
+    def sharp(w, h):
+        yy, xx = np.mgrid[0:h, 0:w]
+        a = np.zeros((h, w, 3), np.uint8)
+        a[((xx // 3 + yy // 5) % 2) == 0] = (250, 20, 30)
+        a[(xx - yy) % 11 < 2] = (0, 0, 0)
+        a[yy > h * 2 // 3] = (255, 255, 255)
+        a[:, w // 2] = (0, 200, 255)
+        return Image.fromarray(a)
+
+    def smooth(w, h):
+        yy, xx = np.mgrid[0:h, 0:w]
+        return Image.fromarray(np.stack([xx * 255 // max(w - 1, 1), yy * 255 // max(h - 1, 1), 128 + 0 * xx],
+                                        -1).astype(np.uint8))
+
+    for (w, h) in [(32, 32), (1, 1), (17, 9), (33, 47), (64, 48), (2, 3)]:
+        for q in (1, 75, 100):
+            add("webp_%dx%d_q%d" % (w, h, q), pil_bytes(img(w, h), "WEBP", quality=q))
+    for m in range(7):
+        add("webp_sharp_m%d" % m, pil_bytes(sharp(45, 37), "WEBP", quality=60, method=m))
+        add("webp_smooth_m%d" % m, pil_bytes(smooth(45, 37), "WEBP", quality=30 + 10 * m, method=m))
+    add("webp_sharp_q0", pil_bytes(sharp(40, 40), "WEBP", quality=0))
+    add("webp_big", pil_bytes(img(200, 130), "WEBP", quality=85))
+    add("webp_BGR", pil_bytes(img(27, 19), "WEBP", quality=70), "BGR")
+    add("webp_G", pil_bytes(img(27, 19), "WEBP", quality=70), "Grayscale")
+    rgba = np.asarray(img(30, 20, "RGBA")).copy()
+    rgba[..., 3] = rng.integers(0, 256, rgba.shape[:2])
+    add("webp_rgba", pil_bytes(Image.fromarray(rgba, "RGBA"), "WEBP", quality=80))  # VP8X + ALPH
+    add("webp_rgba_exact_G", pil_bytes(Image.fromarray(rgba, "RGBA"), "WEBP", quality=40, exact=True), "Grayscale")
+    add("webp_icc", pil_bytes(img(20, 20), "WEBP", quality=80, icc_profile=b"\0" * 33))  # VP8X + ICCP
+    for name, kw in [("simple", dict(filter_type=0)), ("simple_sharp7", dict(filter_type=0, filter_sharpness=7,
+                                                                             filter_strength=100)),
+                     ("normal_sharp3", dict(filter_sharpness=3, filter_strength=80)), ("nofilter", dict(filter_strength=0)),
+                     ("parts8", dict(partitions=3, method=1)), ("parts2_simple", dict(partitions=1, filter_type=0, method=2)),
+                     ("seg1", dict(segments=1)), ("seg2_sns100", dict(segments=2, sns_strength=100)),
+                     ("autofilter", dict(autofilter=1))]:
+        for q in (5, 90):
+            for kind, f in (("noise", img), ("sharp", sharp), ("smooth", smooth)):
+                data = webp_encode(np.asarray(f(50, 70)), q, **kw)
+                if data is None:
+                    break
+                add("webp_enc_%s_%s_q%d" % (name, kind, q), data)
+    if webp_encode(np.zeros((4, 4, 3), np.uint8), 50) is None:
+        print("note: libwebp.so.7 not loadable through ctypes: no simple-filter / multi-partition WebP cases")
+    # WebP (lossless): every transform (palettes of 2 / 4 / 16 / 200 colours pack 8 / 4 / 2 / 1 pixels), colour
+    # cache, meta prefix codes (the larger images at higher methods)
+    def pal(n):
+        return lambda w, h: img(w, h).convert("P", palette=Image.ADAPTIVE, colors=n).convert("RGB")
+
+    for (w, h) in [(1, 1), (17, 9), (33, 47), (130, 90)]:
+        for kind, f in (("noise", img), ("sharp", sharp), ("smooth", smooth), ("pal2", pal(2)), ("pal4", pal(4)),
+                        ("pal16", pal(16)), ("pal200", pal(200))):
+            for m in (0, 4, 6):
+                add("webp_ll_%s_%dx%d_m%d" % (kind, w, h, m), pil_bytes(f(w, h), "WEBP", lossless=True, method=m,
+                                                                      quality=100 if m == 6 else 50))
+    add("webp_ll_rgba", pil_bytes(Image.fromarray(rgba, "RGBA"), "WEBP", lossless=True))
+    add("webp_ll_rgba_exact_G", pil_bytes(Image.fromarray(rgba, "RGBA"), "WEBP", lossless=True, exact=True), "Grayscale")
+    add("webp_ll_icc_BGR", pil_bytes(img(20, 20), "WEBP", lossless=True, icc_profile=b"\0" * 33), "BGR")  # VP8X + VP8L
     # other formats: unsupported at run time
-    add("webp", pil_bytes(img(16, 16), "WEBP"), "RGB", -1)
+    frames = [img(16, 16), sharp(16, 16)]
+    add("webp_animated", pil_bytes(frames[0], "WEBP", save_all=True, append_images=frames[1:], duration=100), "RGB", -1)
+    add("gif", pil_bytes(img(16, 16), "GIF"), "RGB", -1)
     return cases
 
 
@@ -690,7 +793,7 @@ def main():
             rc, o = runner.build_and_run("shape_mismatch_" + kind, [(d, "RGB", (10, 13, 3))])
             return [("shape_mismatch_" + kind, rc == -3, "net_run returned %s, want -3" % (rc if rc is not None else o))]
 
-        for kind, fmt in [("png", "PNG"), ("jpeg", "JPEG"), ("bmp", "BMP")]:
+        for kind, fmt in [("png", "PNG"), ("jpeg", "JPEG"), ("bmp", "BMP"), ("webp", "WEBP")]:
             jobs.append(lambda kind=kind, fmt=fmt: shape_mismatch(kind, pil_bytes(Image.new("RGB", (12, 10), (1, 2, 3)), fmt)))
         im = Image.fromarray(rng.integers(0, 255, (10, 12, 3)).astype(np.uint8))
 
@@ -719,6 +822,11 @@ def main():
         jobs.append(lambda: truncated("truncated_jpeg", jpg[:len(jpg) // 2]))
         jobs.append(lambda: truncated("truncated_jpeg_end", jpg[:len(jpg) - 3]))
         jobs.append(lambda: truncated("truncated_png", png[:len(png) * 2 // 3]))
+        webp = pil_bytes(Image.fromarray(rng.integers(0, 255, (24, 24, 3)).astype(np.uint8)), "WEBP", quality=90)
+        jobs.append(lambda: truncated("truncated_webp", webp[:len(webp) // 2]))
+        jobs.append(lambda: truncated("truncated_webp_end", webp[:len(webp) - 3]))
+        webpl = pil_bytes(Image.fromarray(rng.integers(0, 255, (24, 24, 3)).astype(np.uint8)), "WEBP", lossless=True)
+        jobs.append(lambda: truncated("truncated_webp_lossless", webpl[:len(webpl) * 2 // 3]))
 
         def sweep():
             # every prefix and corrupted copies of a sample of files through the decoder alone, sanitized
@@ -734,7 +842,9 @@ def main():
             argv = []
             sample = ("jpeg_17x9_sub2_q95", "jpeg_enc_restart1", "jpeg_prog_40x23_sub2", "jpeg_enc_noninterleaved_420",
                       "png_rgb", "png_ct3_d2_i1", "png_ct6_d16_i1", "png_ct2_d8_i0_fixed", "png_ct0_d8_i0_stored",
-                      "bmp_p", "bmp_32", "pbm", "ppm", "tiff_be_strips", "tiff_l", "jpeg_gray")
+                      "bmp_p", "bmp_32", "pbm", "ppm", "tiff_be_strips", "tiff_l", "jpeg_gray", "webp_17x9_q75",
+                      "webp_rgba", "webp_sharp_m2", "webp_enc_simple_sharp7_sharp_q90", "webp_enc_parts8_noise_q5", "webp_ll_noise_33x47_m4", "webp_ll_pal4_17x9", "webp_ll_pal200_33x47_m6",
+                      "webp_ll_rgba", "webp_ll_sharp_130x90_m6")
             for name, data, fmt, expect in cases:
                 if expect != "pil" or not name.startswith(sample):
                     continue
