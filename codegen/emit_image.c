@@ -7,7 +7,8 @@
  * pixel format and the node's scratch.  The scratch holds the JPEG decoder
  * state and its component planes, PNG's gathered IDAT data and inflated
  * rows, or WebP's padded YUV planes (lossy) or ARGB images and prefix codes
- * (lossless), both within the JPEG bound; its size depends only on the
+ * (lossless), both within the JPEG bound, or JPEG 2000's tile planes,
+ * code-blocks and tag trees (their own bound); its size depends only on the
  * input length and H, W, so it is fixed here.  The decoder's result is the
  * kernel's: 0, -DLCC_ERR_SHAPE for an image of another size, -DLCC_ERR_ARG
  * for bad or unsupported data.
@@ -15,12 +16,17 @@
 #include "codegen.h"
 #include "../ir/shape_image.h"
 
-/* Must match the layout of runtime/image.h (DLCC_IMG_STATE + the larger of
- * the PNG and JPEG needs; WebP uses less than the JPEG term). */
+/* Must match the layout of runtime/image.h (DLCC_IMG_STATE + the largest of
+ * the PNG, JPEG and JPEG 2000 needs; WebP uses less than the JPEG term). */
 static int64_t image_scratch_bytes(int64_t n, int64_t h, int64_t w) {
     int64_t png = n + h * (8 * w + 8) + 64;
     int64_t jpg = 9 * (w + 32) * (h + 32) + 4 * (w + 32); /* planes, progressive coefficients */
-    return 32768 + (png > jpg ? png : jpg);
+    /* JPEG 2000: 4 int32 planes of a tile, code-blocks and tag trees (at
+     * most wh/16 + 4(w + h) + 800 code-blocks a component), the byte ranges
+     * and a code-block's gathered bytes (both bounded by n), fixed state */
+    int64_t j2k = 40 * w * h + 1536 * (w + h) + 40 * n + 524288;
+    int64_t most = png > jpg ? png : jpg;
+    return 32768 + (most > j2k ? most : j2k);
 }
 
 bool emit_image_decoder(Emit *e) {

@@ -4,10 +4,12 @@
  * dlcc_img_decode(data, n, out, H, W, fmt, ws, ws_size) looks at the
  * file's signature and decodes BMP, PNM (P4/P5/P6), TIFF (uncompressed),
  * PNG (every colour type, bit depths 1-16, Adam7; its own inflate),
- * Huffman-coded JPEG (baseline, extended or progressive) or WebP (lossy
- * VP8 and lossless VP8L, simple or VP8X container; alpha ignored) into
+ * Huffman-coded JPEG (baseline, extended or progressive), WebP (lossy
+ * VP8 and lossless VP8L, simple or VP8X container; alpha ignored) or
+ * JPEG 2000 (JP2 or raw codestream; OpenJPEG 2.5) into
  * out[H][W][C], C = 3 (fmt 0 RGB, 1 BGR) or 1 (fmt 2, Grayscale).  The
- * results are those of Pillow 9.4 (libjpeg-turbo 2.1, libwebp 1.2):
+ * results are those of Pillow 9.4 (libjpeg-turbo 2.1, libwebp 1.2,
+ * OpenJPEG 2.5):
  * convert("RGB") /
  * convert("L"), L = (R*19595 + G*38470 + B*7471 + 0x8000) >> 16.  JPEG
  * follows libjpeg-turbo's default decoding to the bit: jidctint.c's islow
@@ -20,11 +22,12 @@
  *
  * It returns 0, -DLCC_ERR_SHAPE when the image is not H x W, or
  * -DLCC_ERR_ARG for malformed or unsupported data (arithmetic-coded or
- * lossless JPEG, animated WebP, JPEG 2000, GIF, compressed TIFF...).  It never reads
+ * lossless JPEG, animated WebP, GIF, compressed TIFF...).  It never reads
  * outside data[0, n) and never writes outside out and ws[0, ws_size); all
  * memory comes from
  * ws: DLCC_IMG_STATE + max(n + H * (8W + 8) + 64, 9 (W + 32)(H + 32) +
- * 4 (W + 32)) bytes (codegen/emit_image.c requests exactly that).
+ * 4 (W + 32), 40WH + 1536 (W + H) + 40n + 524288) bytes
+ * (codegen/emit_image.c requests exactly that).
  */
 #include <stdint.h>
 #include <string.h>
@@ -2823,6 +2826,1055 @@ DLCC_RT_FN int dlcc_img_webp(const uint8_t *d, int64_t n, const DlccImgOut *o, u
     return dlcc_img_webp_vp8(d + pos + 8, size, o, ws, ws_size, cw, chh);
 }
 
+/* ---------------------------------------------------------------- JPEG 2000 */
+
+/* JPEG 2000 (T.800) as OpenJPEG 2.5 decodes it: a JP2 file (its jp2c box)
+ * or a raw codestream; 1-4 8-bit unsigned components at full resolution;
+ * any tiles (one tile-part each); COD/COC with the 5/3 (integer) or 9/7
+ * (float: OpenJPEG's constants, two_invK and step sizes without the band
+ * gain, its operation order, the ICT, lrintf) wavelet, any precinct
+ * sizes, code-block style 0 (no
+ * bypass, reset, termination...); QCD/QCC without quantisation; every
+ * progression order (position orders stepped as OpenJPEG's pi.c does);
+ * SOP/EPH.  Not supported (-1): POC, RGN, PPM/PPT, tile-part
+ * headers with coding parameters, several tile-parts a tile.  Each
+ * tile is decoded on its own: tier 2 reads the packet headers (tag trees,
+ * pass counts, Lblock lengths) and records each code-block's byte ranges,
+ * tier 1 decodes each code-block (MQ decoder, the three passes) into the
+ * tile-component's subband layout (OpenJPEG's doubled values halved at
+ * the end), then the inverse 5/3 lifting (rows, then columns, per level),
+ * the inverse RCT when MCT = 1, the DC shift and the clamp.  Everything
+ * lives in an arena in ws, reset per tile; running out of it is -1. */
+
+static const uint16_t dlcc_j2k_qe[47] = {
+    0x5601, 0x3401, 0x1801, 0x0ac1, 0x0521, 0x0221, 0x5601, 0x5401, 0x4801, 0x3801, 0x3001, 0x2401,
+    0x1c01, 0x1601, 0x5601, 0x5401, 0x5101, 0x4801, 0x3801, 0x3401, 0x3001, 0x2801, 0x2401, 0x2201,
+    0x1c01, 0x1801, 0x1601, 0x1401, 0x1201, 0x1101, 0x0ac1, 0x09c1, 0x08a1, 0x0521, 0x0441, 0x02a1,
+    0x0221, 0x0141, 0x0111, 0x0085, 0x0049, 0x0025, 0x0015, 0x0009, 0x0005, 0x0001, 0x5601};
+static const uint8_t dlcc_j2k_nmps[47] = {1,  2,  3,  4,  5,  38, 7,  8,  9,  10, 11, 12, 13, 29, 15, 16,
+                                          17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32,
+                                          33, 34, 35, 36, 37, 38, 39, 40, 41, 42, 43, 44, 45, 45, 46};
+static const uint8_t dlcc_j2k_nlps[47] = {1,  6,  9,  12, 29, 33, 6,  14, 14, 14, 17, 18, 20, 21, 14, 14,
+                                          15, 16, 17, 18, 19, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29,
+                                          30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40, 41, 42, 43, 46};
+
+typedef struct DlccMq {
+    const uint8_t *p;
+    int64_t pos, n;
+    uint32_t a, c;
+    int ct;
+    uint8_t st[19], mps[19];
+} DlccMq;
+
+DLCC_RT_FN uint32_t dlcc_mq_at(const DlccMq *m, int64_t i) { return i < m->n ? m->p[i] : 0xffu; }
+
+DLCC_RT_FN void dlcc_mq_bytein(DlccMq *m) {
+    if (dlcc_mq_at(m, m->pos) == 0xff) {
+        if (dlcc_mq_at(m, m->pos + 1) > 0x8f) {
+            m->c += 0xff00, m->ct = 8;
+        } else {
+            m->pos++;
+            m->c += dlcc_mq_at(m, m->pos) << 9, m->ct = 7;
+        }
+    } else {
+        m->pos++;
+        m->c += dlcc_mq_at(m, m->pos) << 8, m->ct = 8;
+    }
+}
+
+DLCC_RT_FN void dlcc_mq_init(DlccMq *m, const uint8_t *p, int64_t n) {
+    m->p = p, m->n = n, m->pos = 0;
+    memset(m->st, 0, sizeof m->st);
+    memset(m->mps, 0, sizeof m->mps);
+    m->st[0] = 4, m->st[17] = 3, m->st[18] = 46;
+    m->c = dlcc_mq_at(m, 0) << 16;
+    dlcc_mq_bytein(m);
+    m->c <<= 7, m->ct -= 7, m->a = 0x8000;
+}
+
+DLCC_RT_FN int dlcc_mq_decode(DlccMq *m, int cx) {
+    int s = m->st[cx], d;
+    uint32_t qe = dlcc_j2k_qe[s];
+    m->a -= qe;
+    if ((m->c >> 16) < qe) {
+        if (m->a < qe) {
+            d = m->mps[cx], m->st[cx] = dlcc_j2k_nmps[s];
+        } else {
+            d = !m->mps[cx];
+            if (s == 0 || s == 6 || s == 14)
+                m->mps[cx] ^= 1;
+            m->st[cx] = dlcc_j2k_nlps[s];
+        }
+        m->a = qe;
+    } else {
+        m->c -= qe << 16;
+        if (m->a & 0x8000)
+            return m->mps[cx];
+        if (m->a < qe) {
+            d = !m->mps[cx];
+            if (s == 0 || s == 6 || s == 14)
+                m->mps[cx] ^= 1;
+            m->st[cx] = dlcc_j2k_nlps[s];
+        } else {
+            d = m->mps[cx], m->st[cx] = dlcc_j2k_nmps[s];
+        }
+    }
+    do {
+        if (m->ct == 0)
+            dlcc_mq_bytein(m);
+        m->a <<= 1, m->c <<= 1, m->ct--;
+    } while (!(m->a & 0x8000));
+    return d;
+}
+
+/* tier 1: one code-block (style 0).  f: (w + 2) x (h + 2) flags */
+#define DLCC_J2K_SIG 1
+#define DLCC_J2K_NEG 2
+#define DLCC_J2K_VISIT 4
+#define DLCC_J2K_REF 8
+
+typedef struct DlccJ2kT1 {
+    DlccMq mq;
+    int32_t v[4096];
+    uint8_t f[6400];
+    int w, h, fw, orient;
+} DlccJ2kT1;
+
+DLCC_RT_FN int dlcc_j2k_nsig(const DlccJ2kT1 *t, int i, int *hh, int *vv, int *dd) {
+    const uint8_t *f = t->f;
+    int fw = t->fw;
+    *hh = (f[i - 1] & 1) + (f[i + 1] & 1);
+    *vv = (f[i - fw] & 1) + (f[i + fw] & 1);
+    *dd = (f[i - fw - 1] & 1) + (f[i - fw + 1] & 1) + (f[i + fw - 1] & 1) + (f[i + fw + 1] & 1);
+    return *hh + *vv + *dd;
+}
+
+DLCC_RT_FN int dlcc_j2k_zc(const DlccJ2kT1 *t, int i) {
+    int h, v, d;
+    dlcc_j2k_nsig(t, i, &h, &v, &d);
+    if (t->orient == 1) {
+        int s = h;
+        h = v, v = s;
+    }
+    if (t->orient == 3) {
+        int hv = h + v;
+        if (d >= 3)
+            return 8;
+        if (d == 2)
+            return hv >= 1 ? 7 : 6;
+        if (d == 1)
+            return hv >= 2 ? 5 : hv == 1 ? 4 : 3;
+        return hv >= 2 ? 2 : hv == 1 ? 1 : 0;
+    }
+    if (h == 2)
+        return 8;
+    if (h == 1)
+        return v >= 1 ? 7 : d >= 1 ? 6 : 5;
+    if (v == 2)
+        return 4;
+    if (v == 1)
+        return 3;
+    return d >= 2 ? 2 : d == 1 ? 1 : 0;
+}
+
+DLCC_RT_FN int dlcc_j2k_contrib(uint8_t a, uint8_t b) {
+    int s = (a & 1 ? (a & DLCC_J2K_NEG ? -1 : 1) : 0) + (b & 1 ? (b & DLCC_J2K_NEG ? -1 : 1) : 0);
+    return s > 1 ? 1 : s < -1 ? -1 : s;
+}
+
+/* decodes the sign of sample i and makes it significant */
+DLCC_RT_FN void dlcc_j2k_sign(DlccJ2kT1 *t, int i, int k, int32_t oph) {
+    uint8_t *f = t->f;
+    int hc = dlcc_j2k_contrib(f[i - 1], f[i + 1]), vc = dlcc_j2k_contrib(f[i - t->fw], f[i + t->fw]);
+    int cx, x = 0;
+    if (hc == 0) {
+        cx = vc == 0 ? 9 : 10, x = vc < 0;
+    } else {
+        cx = vc == 0 ? 12 : (vc == hc ? 13 : 11);
+        x = hc < 0;
+    }
+    int neg = dlcc_mq_decode(&t->mq, cx) ^ x;
+    t->v[k] = neg ? -oph : oph;
+    f[i] |= (uint8_t)(DLCC_J2K_SIG | (neg ? DLCC_J2K_NEG : 0));
+}
+
+DLCC_RT_FN void dlcc_j2k_pass(DlccJ2kT1 *t, int type, int bp1) {
+    int32_t one = (int32_t)1 << bp1, half = one >> 1, oph = one | half;
+    int w = t->w, h = t->h, fw = t->fw;
+    uint8_t *f = t->f;
+    for (int y0 = 0; y0 < h; y0 += 4) {
+        int y1 = y0 + 4 < h ? y0 + 4 : h;
+        for (int x = 0; x < w; x++) {
+            int y = y0;
+            if (type == 2 && y1 - y0 == 4) {
+                int run = 1, hh, vv, dd;
+                for (int r = 0; r < 4 && run; r++) {
+                    int i = (y0 + r + 1) * fw + x + 1;
+                    if ((f[i] & (DLCC_J2K_SIG | DLCC_J2K_VISIT)) || dlcc_j2k_nsig(t, i, &hh, &vv, &dd))
+                        run = 0;
+                }
+                if (run) {
+                    if (!dlcc_mq_decode(&t->mq, 17))
+                        continue;
+                    int r = dlcc_mq_decode(&t->mq, 18) << 1;
+                    r |= dlcc_mq_decode(&t->mq, 18);
+                    y = y0 + r;
+                    dlcc_j2k_sign(t, (y + 1) * fw + x + 1, y * w + x, oph);
+                    y++;
+                }
+            }
+            for (; y < y1; y++) {
+                int i = (y + 1) * fw + x + 1, k = y * w + x, hh, vv, dd;
+                if (type == 0) {
+                    if (!(f[i] & DLCC_J2K_SIG) && dlcc_j2k_nsig(t, i, &hh, &vv, &dd)) {
+                        if (dlcc_mq_decode(&t->mq, dlcc_j2k_zc(t, i)))
+                            dlcc_j2k_sign(t, i, k, oph);
+                        f[i] |= DLCC_J2K_VISIT;
+                    }
+                } else if (type == 1) {
+                    if ((f[i] & (DLCC_J2K_SIG | DLCC_J2K_VISIT)) == DLCC_J2K_SIG) {
+                        int cx = f[i] & DLCC_J2K_REF ? 16 : dlcc_j2k_nsig(t, i, &hh, &vv, &dd) ? 15 : 14;
+                        int bit = dlcc_mq_decode(&t->mq, cx);
+                        t->v[k] += (bit ^ (t->v[k] < 0)) ? half : -half;
+                        f[i] |= DLCC_J2K_REF;
+                    }
+                } else if (!(f[i] & (DLCC_J2K_SIG | DLCC_J2K_VISIT))) {
+                    if (dlcc_mq_decode(&t->mq, dlcc_j2k_zc(t, i)))
+                        dlcc_j2k_sign(t, i, k, oph);
+                }
+            }
+            if (type == 2)
+                for (y = y0; y < y1; y++)
+                    f[(y + 1) * fw + x + 1] &= (uint8_t)~DLCC_J2K_VISIT;
+        }
+    }
+}
+
+/* decodes a code-block of w x h into dst (row stride `stride`) */
+DLCC_RT_FN void dlcc_j2k_block(DlccJ2kT1 *t, const uint8_t *data, int64_t len, int w, int h, int orient, int numbps,
+                               int passes, int32_t *dst, float *fdst, float step, int64_t stride) {
+    t->w = w, t->h = h, t->fw = w + 2, t->orient = orient;
+    memset(t->v, 0, sizeof(int32_t) * (size_t)(w * h));
+    memset(t->f, 0, (size_t)((w + 2) * (h + 2)));
+    dlcc_mq_init(&t->mq, data, len);
+    int bp1 = numbps, type = 2;
+    for (int p = 0; p < passes && bp1 >= 1; p++) {
+        dlcc_j2k_pass(t, type, bp1);
+        if (++type == 3)
+            type = 0, bp1--;
+    }
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++)
+            if (fdst)
+                fdst[y * stride + x] = (float)t->v[y * w + x] * step;
+            else
+                dst[y * stride + x] = t->v[y * w + x] / 2;
+}
+
+/* inverse 9/7 on one line as OpenJPEG 2.5's opj_v8dwt_decode computes it
+ * (its constants, two_invK, the same float operations in the same order,
+ * one per statement so that nothing is contracted into an FMA) */
+DLCC_RT_FN void dlcc_j2k_step97(float *t, int l, int f, int end, int m, float c) {
+    int imax = end < m ? end : m, left = l;
+    for (int i = 0; i < imax; i++) {
+        float sum = t[left] + t[f + 2 * i];
+        float prod = sum * c;
+        t[f - 1 + 2 * i] = t[f - 1 + 2 * i] + prod;
+        left = f + 2 * i;
+    }
+    if (m < end) {
+        float c2 = c + c;
+        float prod = t[left] * c2;
+        t[f - 1 + 2 * imax] = t[f - 1 + 2 * imax] + prod;
+    }
+}
+
+DLCC_RT_FN void dlcc_j2k_idwt97(float *x, int64_t step, int sn, int dn, int cas, float *tmp) {
+    int n = sn + dn, a = cas, b = 1 - cas;
+    if (cas == 0 ? !(dn > 0 || sn > 1) : !(sn > 0 || dn > 1))
+        return;
+    for (int i = 0; i < sn; i++)
+        tmp[2 * i + a] = x[i * step];
+    for (int i = 0; i < dn; i++)
+        tmp[2 * i + b] = x[(sn + i) * step];
+    for (int i = 0; i < sn; i++)
+        tmp[2 * i + a] = tmp[2 * i + a] * 1.230174105f;
+    for (int i = 0; i < dn; i++)
+        tmp[2 * i + b] = tmp[2 * i + b] * 1.625732422f;
+    int ml = sn < dn - a ? sn : dn - a, mh = dn < sn - b ? dn : sn - b;
+    dlcc_j2k_step97(tmp, b, a + 1, sn, ml, -0.443506852f);
+    dlcc_j2k_step97(tmp, a, b + 1, dn, mh, -0.882911075f);
+    dlcc_j2k_step97(tmp, b, a + 1, sn, ml, 0.052980118f);
+    dlcc_j2k_step97(tmp, a, b + 1, dn, mh, 1.586134342f);
+    for (int i = 0; i < n; i++)
+        x[i * step] = tmp[i];
+}
+
+/* OpenJPEG's lrintf (nearest, ties to even), its clamps, + 128, 0..255 */
+DLCC_RT_FN int dlcc_j2k_round(float f) {
+    if (!(f == f) || f < -2147483648.0f)
+        return 0;
+    if (f > 2147483647.0f)
+        return 255;
+    int64_t i = (int64_t)f;
+    float frac = f - (float)i;
+    if (frac > 0.5f || (frac == 0.5f && (i & 1)))
+        i++;
+    else if (frac < -0.5f || (frac == -0.5f && (i & 1)))
+        i--;
+    i += 128;
+    return i < 0 ? 0 : i > 255 ? 255 : (int)i;
+}
+
+/* inverse 5/3 on one line: x[0, sn) low, x[sn, sn + dn) high; cas: the
+ * line starts at an odd coordinate; tmp: sn + dn ints */
+DLCC_RT_FN void dlcc_j2k_idwt1(int32_t *x, int64_t step, int sn, int dn, int cas, int32_t *tmp) {
+    int n = sn + dn;
+    if (n == 0)
+        return;
+    if (n == 1) {
+        if (cas)
+            x[0] /= 2;
+        return;
+    }
+    for (int i = 0; i < sn; i++)
+        tmp[2 * i + cas] = x[i * step];
+    for (int i = 0; i < dn; i++)
+        tmp[2 * i + 1 - cas] = x[(sn + i) * step];
+    for (int k = cas; k < n; k += 2) {
+        int64_t a = tmp[k - 1 >= 0 ? k - 1 : 1], b = tmp[k + 1 < n ? k + 1 : n - 2];
+        tmp[k] = (int32_t)(tmp[k] - ((a + b + 2) >> 2));
+    }
+    for (int k = 1 - cas; k < n; k += 2) {
+        int64_t a = tmp[k - 1 >= 0 ? k - 1 : 1], b = tmp[k + 1 < n ? k + 1 : n - 2];
+        tmp[k] = (int32_t)(tmp[k] + ((a + b) >> 1));
+    }
+    for (int i = 0; i < n; i++)
+        x[i * step] = tmp[i];
+}
+
+typedef struct DlccJ2kCb {
+    int32_t x0, y0, x1, y1; /* in band coordinates */
+    int32_t numbps, passes, lblock, seen, seg, last;
+} DlccJ2kCb;
+
+typedef struct DlccJ2kBand {
+    int32_t x0, y0, x1, y1, orient, numbps, xoff, yoff;
+    int32_t cw, ch, cb, xcb, ycb; /* code-blocks across, down; the first; their size (log2) */
+    float step;                   /* 9/7: half the quantisation step */
+} DlccJ2kBand;
+
+typedef struct DlccJ2kComp {
+    int levels, xcb, ycb, style, rev, guard, qstyle;
+    uint8_t expn[100], ppx[33], ppy[33];
+    uint16_t mant[100];
+} DlccJ2kComp;
+
+typedef struct DlccJ2k {
+    const uint8_t *d;
+    int64_t n;
+    uint8_t *ws;
+    int64_t ws_size, top;
+    int nc, order, layers, mct, sop, eph;
+    int64_t x0, y0, x1, y1, tw, th, tx0, ty0;
+    DlccJ2kComp comp[4];
+    /* per tile */
+    DlccJ2kBand *bands; /* [c][r][3] */
+    DlccJ2kCb *cbs;
+    int32_t *tval, *tlow, *tpar, ntree;
+    int64_t *segs, nseg, maxseg; /* (off, len, next) triples */
+    int32_t *pb; /* per precinct and band: first code-block column, row, across, down, tag trees */
+    uint8_t *done;
+    int64_t rx0[4][33], ry0[4][33], rx1[4][33], ry1[4][33], pw[4][33], ph[4][33], pbase[4][33];
+    /* packet header bits */
+    int64_t pos, end;
+    uint32_t buf;
+    int bct;
+} DlccJ2k;
+
+DLCC_RT_FN void *dlcc_j2k_alloc(DlccJ2k *j, int64_t bytes) {
+    int64_t at = (j->top + 15) & ~(int64_t)15;
+    if (bytes < 0 || at > j->ws_size || bytes > j->ws_size - at)
+        return NULL;
+    j->top = at + bytes;
+    return j->ws + at;
+}
+
+DLCC_RT_FN int64_t dlcc_j2k_ceil(int64_t a, int s) { return (a + ((int64_t)1 << s) - 1) >> s; }
+
+DLCC_RT_FN int dlcc_j2k_bit(DlccJ2k *j) {
+    if (j->bct == 0) {
+        if (j->pos >= j->end)
+            return -1;
+        j->bct = j->buf == 0xff ? 7 : 8;
+        j->buf = j->d[j->pos++];
+    }
+    j->bct--;
+    return (int)((j->buf >> j->bct) & 1);
+}
+
+DLCC_RT_FN int64_t dlcc_j2k_bits(DlccJ2k *j, int k) {
+    int64_t v = 0;
+    for (int i = 0; i < k; i++) {
+        int b = dlcc_j2k_bit(j);
+        if (b < 0)
+            return -1;
+        v = v << 1 | b;
+    }
+    return v;
+}
+
+/* a tag tree over cw x ch leaves: returns the first node index, -1 */
+DLCC_RT_FN int32_t dlcc_j2k_tree(DlccJ2k *j, int32_t cw, int32_t ch, int32_t cap) {
+    int32_t first = j->ntree, w = cw, h = ch, base = first;
+    if (cw == 0 || ch == 0)
+        return first;
+    for (;;) {
+        int32_t nw = (w + 1) / 2, nh = (h + 1) / 2, top = w == 1 && h == 1;
+        if (base + w * h > cap)
+            return -1;
+        for (int32_t y = 0; y < h; y++)
+            for (int32_t x = 0; x < w; x++) {
+                int32_t i = base + y * w + x;
+                j->tval[i] = 0x7fffffff, j->tlow[i] = 0;
+                j->tpar[i] = top ? -1 : base + w * h + (y / 2) * nw + x / 2;
+            }
+        base += w * h;
+        if (top)
+            break;
+        w = nw, h = nh;
+    }
+    j->ntree = base;
+    return first;
+}
+
+/* 1 if the leaf's value < thr, 0 if not, -1 on a read error */
+DLCC_RT_FN int dlcc_j2k_tdec(DlccJ2k *j, int32_t leaf, int32_t thr) {
+    int32_t stk[40], k = 0, node = leaf;
+    while (j->tpar[node] >= 0 && k < 40)
+        stk[k++] = node, node = j->tpar[node];
+    int32_t low = 0;
+    for (;;) {
+        if (low > j->tlow[node])
+            j->tlow[node] = low;
+        else
+            low = j->tlow[node];
+        while (low < thr && low < j->tval[node]) {
+            int b = dlcc_j2k_bit(j);
+            if (b < 0)
+                return -1;
+            if (b)
+                j->tval[node] = low;
+            else
+                low++;
+        }
+        j->tlow[node] = low;
+        if (k == 0)
+            break;
+        node = stk[--k];
+    }
+    return j->tval[node] < thr;
+}
+
+DLCC_RT_FN DlccJ2kBand *dlcc_j2k_band(DlccJ2k *j, int c, int r, int b) { return j->bands + (c * 33 + r) * 3 + b; }
+
+/* one packet: component c, resolution r, precinct pr, layer l */
+DLCC_RT_FN int dlcc_j2k_packet(DlccJ2k *j, int c, int r, int64_t pr, int l) {
+    const DlccJ2kComp *cp = &j->comp[c];
+    if (r > cp->levels || pr < 0 || pr >= j->pw[c][r] * j->ph[c][r])
+        return 0; /* no precinct */
+    if (j->sop && j->end - j->pos >= 6 && j->d[j->pos] == 0xff && j->d[j->pos + 1] == 0x91)
+        j->pos += 6;
+    j->bct = 0, j->buf = 0;
+    int nb = r == 0 ? 1 : 3, present = dlcc_j2k_bit(j);
+    if (present < 0)
+        return DLCC_IMG_EARG;
+    int64_t lens_at = j->nseg; /* new segments of this packet: lengths first, offsets after */
+    if (present) {
+        for (int b = 0; b < nb; b++) {
+            DlccJ2kBand *bd = dlcc_j2k_band(j, c, r, b);
+            const int32_t *pb = j->pb + 6 * ((j->pbase[c][r] + pr) * 3 + b);
+            for (int32_t q = 0; q < pb[2] * pb[3]; q++) {
+                int32_t cbi = bd->cb + (pb[1] + q / pb[2]) * bd->cw + pb[0] + q % pb[2];
+                DlccJ2kCb *cb = j->cbs + cbi;
+                int inc;
+                if (!cb->seen) {
+                    inc = dlcc_j2k_tdec(j, pb[4] + q, l + 1);
+                } else {
+                    inc = dlcc_j2k_bit(j);
+                }
+                if (inc < 0)
+                    return DLCC_IMG_EARG;
+                if (!inc)
+                    continue;
+                if (!cb->seen) {
+                    int32_t i = 0;
+                    int t;
+                    while ((t = dlcc_j2k_tdec(j, pb[5] + q, i)) == 0)
+                        if (++i > 64)
+                            return DLCC_IMG_EARG;
+                    if (t < 0)
+                        return DLCC_IMG_EARG;
+                    cb->numbps = bd->numbps + 1 - i;
+                    cb->seen = 1, cb->lblock = 3;
+                }
+                int64_t np = 1, v;
+                if ((v = dlcc_j2k_bit(j)) < 0)
+                    return DLCC_IMG_EARG;
+                if (v) {
+                    if ((v = dlcc_j2k_bit(j)) < 0)
+                        return DLCC_IMG_EARG;
+                    np = 2;
+                    if (v) {
+                        if ((v = dlcc_j2k_bits(j, 2)) < 0)
+                            return DLCC_IMG_EARG;
+                        np = 3 + v;
+                        if (v == 3) {
+                            if ((v = dlcc_j2k_bits(j, 5)) < 0)
+                                return DLCC_IMG_EARG;
+                            np = 6 + v;
+                            if (v == 31) {
+                                if ((v = dlcc_j2k_bits(j, 7)) < 0)
+                                    return DLCC_IMG_EARG;
+                                np = 37 + v;
+                            }
+                        }
+                    }
+                }
+                while ((v = dlcc_j2k_bit(j)) == 1)
+                    if (++cb->lblock > 32)
+                        return DLCC_IMG_EARG;
+                if (v < 0)
+                    return DLCC_IMG_EARG;
+                int lg = 0;
+                while ((2 << lg) <= np)
+                    lg++;
+                int64_t len = dlcc_j2k_bits(j, cb->lblock + lg);
+                if (len < 0 || cb->passes > 1000)
+                    return DLCC_IMG_EARG;
+                cb->passes += (int32_t)np;
+                if (len == 0)
+                    continue;
+                if (j->nseg >= j->maxseg)
+                    return DLCC_IMG_EARG;
+                int64_t *s = j->segs + 3 * j->nseg;
+                s[0] = cbi, s[1] = len, s[2] = -1;
+                j->nseg++;
+            }
+        }
+    }
+    if (j->buf == 0xff) { /* the stuffed byte after a final 0xff */
+        if (j->pos >= j->end)
+            return DLCC_IMG_EARG;
+        j->pos++;
+    }
+    if (j->eph) {
+        if (j->end - j->pos < 2 || j->d[j->pos] != 0xff || j->d[j->pos + 1] != 0x92)
+            return DLCC_IMG_EARG;
+        j->pos += 2;
+    }
+    /* the bodies, in the same order: link each to its code-block */
+    for (int64_t k = lens_at; k < j->nseg; k++) {
+        int64_t *s = j->segs + 3 * k, len = s[1];
+        DlccJ2kCb *cb = j->cbs + s[0];
+        if (len > j->end - j->pos)
+            return DLCC_IMG_EARG;
+        s[0] = j->pos, j->pos += len;
+        if (cb->last < 0)
+            cb->seg = (int32_t)k;
+        else
+            j->segs[3 * cb->last + 2] = k;
+        cb->last = (int32_t)k;
+    }
+    return 0;
+}
+
+/* decodes one tile from d[pos, end) */
+DLCC_RT_FN int dlcc_j2k_tile(DlccJ2k *j, int64_t tile, int64_t pos, int64_t end, const DlccImgOut *o, int64_t base) {
+    int64_t ntx = (j->x1 - j->tx0 + j->tw - 1) / j->tw;
+    int64_t tpx = tile % ntx, tpy = tile / ntx;
+    int64_t tx0 = j->tx0 + tpx * j->tw, ty0 = j->ty0 + tpy * j->th, tx1 = tx0 + j->tw, ty1 = ty0 + j->th;
+    if (tx0 < j->x0)
+        tx0 = j->x0;
+    if (ty0 < j->y0)
+        ty0 = j->y0;
+    if (tx1 > j->x1)
+        tx1 = j->x1;
+    if (ty1 > j->y1)
+        ty1 = j->y1;
+    if (tx0 >= tx1 || ty0 >= ty1)
+        return DLCC_IMG_EARG;
+    int64_t w = tx1 - tx0, h = ty1 - ty0;
+    j->top = base;
+    int32_t *plane[4];
+    float *fplane[4]; /* the same memory, for 9/7 components (never both) */
+    for (int c = 0; c < j->nc; c++) {
+        void *mem = dlcc_j2k_alloc(j, w * h * 4);
+        if (!mem)
+            return DLCC_IMG_EARG;
+        memset(mem, 0, (size_t)(w * h * 4));
+        plane[c] = j->comp[c].rev ? (int32_t *)mem : NULL;
+        fplane[c] = j->comp[c].rev ? NULL : (float *)mem;
+    }
+    float *ftmp = (float *)dlcc_j2k_alloc(j, (w > h ? w : h) * 4 + 16);
+    int32_t *tmp = (int32_t *)dlcc_j2k_alloc(j, (w > h ? w : h) * 4 + 16);
+    DlccJ2kT1 *t1 = (DlccJ2kT1 *)dlcc_j2k_alloc(j, (int64_t)sizeof(DlccJ2kT1));
+    j->bands = (DlccJ2kBand *)dlcc_j2k_alloc(j, (int64_t)sizeof(DlccJ2kBand) * 4 * 33 * 3);
+    if (!tmp || !ftmp || !t1 || !j->bands)
+        return DLCC_IMG_EARG;
+    /* geometry: resolutions, precincts, bands, code-blocks */
+    int64_t ncb = 0, npb = 0;
+    for (int c = 0; c < j->nc; c++) {
+        const DlccJ2kComp *cp = &j->comp[c];
+        for (int r = 0; r <= cp->levels; r++) {
+            int lv = cp->levels - r;
+            j->rx0[c][r] = dlcc_j2k_ceil(tx0, lv), j->ry0[c][r] = dlcc_j2k_ceil(ty0, lv);
+            j->rx1[c][r] = dlcc_j2k_ceil(tx1, lv), j->ry1[c][r] = dlcc_j2k_ceil(ty1, lv);
+            int ppx = cp->ppx[r], ppy = cp->ppy[r];
+            if (j->rx0[c][r] == j->rx1[c][r] || j->ry0[c][r] == j->ry1[c][r]) {
+                j->pw[c][r] = j->ph[c][r] = 0;
+            } else {
+                j->pw[c][r] = dlcc_j2k_ceil(j->rx1[c][r], ppx) - (j->rx0[c][r] >> ppx);
+                j->ph[c][r] = dlcc_j2k_ceil(j->ry1[c][r], ppy) - (j->ry0[c][r] >> ppy);
+            }
+            j->pbase[c][r] = npb;
+            npb += j->pw[c][r] * j->ph[c][r];
+            if (npb > 0x1000000)
+                return DLCC_IMG_EARG;
+            for (int b = 0; b < (r ? 3 : 1); b++) {
+                DlccJ2kBand *bd = dlcc_j2k_band(j, c, r, b);
+                int orient = r ? b + 1 : 0, nbl = r ? lv + 1 : lv;
+                int64_t ox = orient & 1, oy = orient >> 1;
+                bd->x0 = (int32_t)dlcc_j2k_ceil(tx0 - (ox << (nbl - 1 < 0 ? 0 : nbl - 1)) * (r ? 1 : 0), nbl);
+                bd->y0 = (int32_t)dlcc_j2k_ceil(ty0 - (oy << (nbl - 1 < 0 ? 0 : nbl - 1)) * (r ? 1 : 0), nbl);
+                bd->x1 = (int32_t)dlcc_j2k_ceil(tx1 - (ox << (nbl - 1 < 0 ? 0 : nbl - 1)) * (r ? 1 : 0), nbl);
+                bd->y1 = (int32_t)dlcc_j2k_ceil(ty1 - (oy << (nbl - 1 < 0 ? 0 : nbl - 1)) * (r ? 1 : 0), nbl);
+                bd->orient = orient;
+                int e = r ? 3 * (r - 1) + 1 + b : 0;
+                bd->numbps = cp->expn[e] + cp->guard - 1;
+                /* 9/7: OpenJPEG's step, (1 + mant / 2048) 2^(8 - expn) (no gain), halved */
+                float st = (float)(2048 + cp->mant[e]) / 4096.0f;
+                for (int k = 0; k < 8; k++)
+                    st *= 2.0f;
+                for (int k = 0; k < cp->expn[e]; k++)
+                    st *= 0.5f;
+                bd->step = st;
+                bd->xoff = (orient & 1) ? (int32_t)(j->rx1[c][r - 1] - j->rx0[c][r - 1]) : 0;
+                bd->yoff = (orient & 2) ? (int32_t)(j->ry1[c][r - 1] - j->ry0[c][r - 1]) : 0;
+                bd->xcb = cp->xcb < ppx - (r > 0) ? cp->xcb : ppx - (r > 0);
+                bd->ycb = cp->ycb < ppy - (r > 0) ? cp->ycb : ppy - (r > 0);
+                if (bd->x0 == bd->x1 || bd->y0 == bd->y1) {
+                    bd->cw = bd->ch = 0;
+                } else {
+                    bd->cw = (int32_t)(dlcc_j2k_ceil(bd->x1, bd->xcb) - (bd->x0 >> bd->xcb));
+                    bd->ch = (int32_t)(dlcc_j2k_ceil(bd->y1, bd->ycb) - (bd->y0 >> bd->ycb));
+                }
+                bd->cb = (int32_t)ncb;
+                ncb += (int64_t)bd->cw * bd->ch;
+            }
+        }
+    }
+    if (ncb > 0x3fffffff || !(j->cbs = (DlccJ2kCb *)dlcc_j2k_alloc(j, ncb * (int64_t)sizeof(DlccJ2kCb))))
+        return DLCC_IMG_EARG;
+    int64_t cap = 0; /* tag tree nodes: two trees a precinct's band */
+    if (!(j->pb = (int32_t *)dlcc_j2k_alloc(j, npb * 3 * 6 * 4)) || !(j->done = (uint8_t *)dlcc_j2k_alloc(j, npb)))
+        return DLCC_IMG_EARG;
+    memset(j->done, 0, (size_t)npb);
+    memset(j->pb, 0, (size_t)(npb * 3 * 6 * 4));
+    for (int c = 0; c < j->nc; c++) {
+        const DlccJ2kComp *cp = &j->comp[c];
+        for (int r = 0; r <= cp->levels; r++)
+            for (int b = 0; b < (r ? 3 : 1); b++) {
+                DlccJ2kBand *bd = dlcc_j2k_band(j, c, r, b);
+                for (int32_t y = 0; y < bd->ch; y++)
+                    for (int32_t x = 0; x < bd->cw; x++) {
+                        DlccJ2kCb *cb = j->cbs + bd->cb + y * bd->cw + x;
+                        int64_t gx = ((int64_t)(bd->x0 >> bd->xcb) + x) << bd->xcb;
+                        int64_t gy = ((int64_t)(bd->y0 >> bd->ycb) + y) << bd->ycb;
+                        cb->x0 = (int32_t)(gx > bd->x0 ? gx : bd->x0), cb->y0 = (int32_t)(gy > bd->y0 ? gy : bd->y0);
+                        gx += (int64_t)1 << bd->xcb, gy += (int64_t)1 << bd->ycb;
+                        cb->x1 = (int32_t)(gx < bd->x1 ? gx : bd->x1), cb->y1 = (int32_t)(gy < bd->y1 ? gy : bd->y1);
+                        cb->numbps = cb->passes = cb->seen = 0, cb->lblock = 3, cb->seg = cb->last = -1;
+                    }
+                /* each precinct's share of the band: whole code-blocks (precinct edges are multiples of theirs) */
+                int ppx = cp->ppx[r] - (r > 0), ppy = cp->ppy[r] - (r > 0);
+                for (int64_t pr = 0; pr < j->pw[c][r] * j->ph[c][r]; pr++) {
+                    int32_t *pb = j->pb + 6 * ((j->pbase[c][r] + pr) * 3 + b);
+                    int64_t px0 = ((j->rx0[c][r] >> cp->ppx[r]) + pr % j->pw[c][r]) << ppx;
+                    int64_t py0 = ((j->ry0[c][r] >> cp->ppy[r]) + pr / j->pw[c][r]) << ppy;
+                    int64_t px1 = px0 + ((int64_t)1 << ppx), py1 = py0 + ((int64_t)1 << ppy);
+                    px0 = px0 > bd->x0 ? px0 : bd->x0, py0 = py0 > bd->y0 ? py0 : bd->y0;
+                    px1 = px1 < bd->x1 ? px1 : bd->x1, py1 = py1 < bd->y1 ? py1 : bd->y1;
+                    pb[0] = pb[1] = pb[2] = pb[3] = 0;
+                    if (px0 < px1 && py0 < py1) {
+                        pb[0] = (int32_t)((px0 >> bd->xcb) - (bd->x0 >> bd->xcb));
+                        pb[1] = (int32_t)((py0 >> bd->ycb) - (bd->y0 >> bd->ycb));
+                        pb[2] = (int32_t)(dlcc_j2k_ceil(px1, bd->xcb) - (px0 >> bd->xcb));
+                        pb[3] = (int32_t)(dlcc_j2k_ceil(py1, bd->ycb) - (py0 >> bd->ycb));
+                        for (int64_t tw = pb[2], th = pb[3];; tw = (tw + 1) / 2, th = (th + 1) / 2) {
+                            cap += 2 * tw * th;
+                            if (tw == 1 && th == 1)
+                                break;
+                        }
+                    }
+                }
+            }
+    }
+    j->tval = (int32_t *)dlcc_j2k_alloc(j, cap * 4), j->tlow = (int32_t *)dlcc_j2k_alloc(j, cap * 4);
+    j->tpar = (int32_t *)dlcc_j2k_alloc(j, cap * 4);
+    if (cap > 0x7fffffff || !j->tval || !j->tlow || !j->tpar)
+        return DLCC_IMG_EARG;
+    j->ntree = 0;
+    for (int64_t k = 0; k < npb * 3; k++) {
+        int32_t *pb = j->pb + 6 * k;
+        if ((pb[4] = dlcc_j2k_tree(j, pb[2], pb[3], (int32_t)cap)) < 0 ||
+            (pb[5] = dlcc_j2k_tree(j, pb[2], pb[3], (int32_t)cap)) < 0)
+            return DLCC_IMG_EARG;
+    }
+    j->maxseg = (j->ws_size - j->top) / 32 - 8;
+    if (j->maxseg <= 0 || !(j->segs = (int64_t *)dlcc_j2k_alloc(j, j->maxseg * 24)))
+        return DLCC_IMG_EARG;
+    j->nseg = 0;
+    /* tier 2 */
+    j->pos = pos, j->end = end;
+    int maxr = 0, rc = 0;
+    for (int c = 0; c < j->nc; c++)
+        if (j->comp[c].levels + 1 > maxr)
+            maxr = j->comp[c].levels + 1;
+    if (j->order <= 1) { /* LRCP, RLCP */
+        for (int a = 0; a < (j->order == 0 ? j->layers : maxr) && !rc; a++)
+            for (int b = 0; b < (j->order == 0 ? maxr : j->layers) && !rc; b++)
+                for (int c = 0; c < j->nc && !rc; c++) {
+                    int r = j->order == 0 ? b : a, l = j->order == 0 ? a : b;
+                    if (r > j->comp[c].levels)
+                        continue;
+                    for (int64_t pr = 0; pr < j->pw[c][r] * j->ph[c][r] && !rc; pr++)
+                        rc = dlcc_j2k_packet(j, c, r, pr, l);
+                }
+    } else { /* RPCL, PCRL, CPRL: positions on the tile's grid, as OpenJPEG steps them */
+        int64_t dx = (int64_t)1 << 62, dy = (int64_t)1 << 62;
+        for (int c = 0; c < j->nc; c++)
+            for (int r = 0; r <= j->comp[c].levels; r++) {
+                int lv = j->comp[c].levels - r;
+                if (j->comp[c].ppx[r] + lv < 62 && ((int64_t)1 << (j->comp[c].ppx[r] + lv)) < dx)
+                    dx = (int64_t)1 << (j->comp[c].ppx[r] + lv);
+                if (j->comp[c].ppy[r] + lv < 62 && ((int64_t)1 << (j->comp[c].ppy[r] + lv)) < dy)
+                    dy = (int64_t)1 << (j->comp[c].ppy[r] + lv);
+            }
+        int n1 = j->order == 2 ? maxr : j->order == 3 ? 1 : j->nc;
+        for (int o1 = 0; o1 < n1 && !rc; o1++)
+            for (int64_t y = ty0; y < ty1 && !rc; y += dy - (y % dy))
+                for (int64_t x = tx0; x < tx1 && !rc; x += dx - (x % dx))
+                    for (int o2 = 0; o2 < (j->order == 2 ? j->nc : j->order == 3 ? j->nc * maxr : maxr) && !rc; o2++) {
+                        int c = j->order == 2 ? o2 : j->order == 3 ? o2 / maxr : o1;
+                        int r = j->order == 2 ? o1 : j->order == 3 ? o2 % maxr : o2;
+                        const DlccJ2kComp *cp = &j->comp[c];
+                        if (r > cp->levels || !j->pw[c][r] || !j->ph[c][r])
+                            continue;
+                        int lv = cp->levels - r, rpx = cp->ppx[r] + lv, rpy = cp->ppy[r] + lv;
+                        if (rpx > 61 || rpy > 61)
+                            return DLCC_IMG_EARG;
+                        if (!(y % ((int64_t)1 << rpy) == 0 || (y == ty0 && (j->ry0[c][r] << lv) % ((int64_t)1 << rpy))))
+                            continue;
+                        if (!(x % ((int64_t)1 << rpx) == 0 || (x == tx0 && (j->rx0[c][r] << lv) % ((int64_t)1 << rpx))))
+                            continue;
+                        int64_t pi = (dlcc_j2k_ceil(x, lv) >> cp->ppx[r]) - (j->rx0[c][r] >> cp->ppx[r]);
+                        int64_t pj = (dlcc_j2k_ceil(y, lv) >> cp->ppy[r]) - (j->ry0[c][r] >> cp->ppy[r]);
+                        if (pi < 0 || pi >= j->pw[c][r] || pj < 0 || pj >= j->ph[c][r])
+                            continue;
+                        int64_t pr = pi + pj * j->pw[c][r];
+                        if (j->done[j->pbase[c][r] + pr])
+                            continue;
+                        j->done[j->pbase[c][r] + pr] = 1;
+                        for (int l = 0; l < j->layers && !rc; l++)
+                            rc = dlcc_j2k_packet(j, c, r, pr, l);
+                    }
+    }
+    if (rc)
+        return rc;
+    /* tier 1: gather each code-block's bytes (the space after the segments) */
+    int64_t scratch_at = j->top;
+    for (int c = 0; c < j->nc; c++) {
+        const DlccJ2kComp *cp = &j->comp[c];
+        for (int r = 0; r <= cp->levels; r++)
+            for (int b = 0; b < (r ? 3 : 1); b++) {
+                DlccJ2kBand *bd = dlcc_j2k_band(j, c, r, b);
+                for (int32_t q = 0; q < bd->cw * bd->ch; q++) {
+                    DlccJ2kCb *cb = j->cbs + bd->cb + q;
+                    if (!cb->seen || cb->passes == 0)
+                        continue;
+                    if (cb->numbps > 30)
+                        return DLCC_IMG_EARG;
+                    int64_t len = 0;
+                    for (int64_t s = cb->seg; s >= 0; s = j->segs[3 * s + 2])
+                        len += j->segs[3 * s + 1];
+                    j->top = scratch_at;
+                    uint8_t *buf = (uint8_t *)dlcc_j2k_alloc(j, len + 2);
+                    if (!buf)
+                        return DLCC_IMG_EARG;
+                    len = 0;
+                    for (int64_t s = cb->seg; s >= 0; s = j->segs[3 * s + 2]) {
+                        memcpy(buf + len, j->d + j->segs[3 * s], (size_t)j->segs[3 * s + 1]);
+                        len += j->segs[3 * s + 1];
+                    }
+                    int64_t at = (int64_t)(cb->y0 - bd->y0 + bd->yoff) * w + (cb->x0 - bd->x0 + bd->xoff);
+                    dlcc_j2k_block(t1, buf, len, cb->x1 - cb->x0, cb->y1 - cb->y0, bd->orient, cb->numbps, cb->passes,
+                                   plane[c] ? plane[c] + at : NULL, fplane[c] ? fplane[c] + at : NULL, bd->step, w);
+                }
+            }
+        /* inverse DWT, level by level: rows then columns */
+        for (int r = 1; r <= cp->levels; r++) {
+            int rw = (int)(j->rx1[c][r] - j->rx0[c][r]), rh = (int)(j->ry1[c][r] - j->ry0[c][r]);
+            int sw = (int)(j->rx1[c][r - 1] - j->rx0[c][r - 1]), sh = (int)(j->ry1[c][r - 1] - j->ry0[c][r - 1]);
+            if (fplane[c]) {
+                for (int y = 0; y < rh; y++)
+                    dlcc_j2k_idwt97(fplane[c] + y * w, 1, sw, rw - sw, (int)(j->rx0[c][r] & 1), ftmp);
+                for (int x = 0; x < rw; x++)
+                    dlcc_j2k_idwt97(fplane[c] + x, w, sh, rh - sh, (int)(j->ry0[c][r] & 1), ftmp);
+                continue;
+            }
+            for (int y = 0; y < rh; y++)
+                dlcc_j2k_idwt1(plane[c] + y * w, 1, sw, rw - sw, (int)(j->rx0[c][r] & 1), tmp);
+            for (int x = 0; x < rw; x++)
+                dlcc_j2k_idwt1(plane[c] + x, w, sh, rh - sh, (int)(j->ry0[c][r] & 1), tmp);
+        }
+    }
+    /* colour, level shift, output */
+    int anyf = 0;
+    for (int c = 0; c < j->nc; c++)
+        anyf |= !j->comp[c].rev;
+    for (int64_t y = 0; y < h; y++)
+        for (int64_t x = 0; x < w; x++) {
+            int64_t k = y * w + x;
+            int64_t v[4];
+            if (anyf) { /* 9/7: floats, the ICT, OpenJPEG's rounding */
+                float f[4];
+                for (int c = 0; c < j->nc; c++)
+                    f[c] = fplane[c] ? fplane[c][k] : (float)plane[c][k];
+                if (j->mct && j->nc >= 3) {
+                    float yy = f[0], u = f[1], vv = f[2];
+                    float rv = vv * 1.402f, gu = u * 0.34413f, gv = vv * 0.71414f, bu = u * 1.772f;
+                    float g = yy - gu;
+                    f[0] = yy + rv, f[1] = g - gv, f[2] = yy + bu;
+                }
+                for (int c = 0; c < j->nc; c++)
+                    v[c] = fplane[c] || j->mct ? dlcc_j2k_round(f[c]) : (plane[c][k] + 128 < 0 ? 0 : plane[c][k] + 128 > 255 ? 255 : plane[c][k] + 128);
+                if (j->nc < 3)
+                    v[1] = v[2] = v[0];
+                dlcc_img_put(o, ty0 - j->y0 + y, tx0 - j->x0 + x, (int)v[0], (int)v[1], (int)v[2]);
+                continue;
+            }
+            for (int c = 0; c < j->nc; c++)
+                v[c] = plane[c][k];
+            if (j->mct && j->nc >= 3) {
+                int64_t g = (int32_t)(v[0] - ((v[1] + v[2]) >> 2));
+                v[0] = (int32_t)(v[2] + g), v[2] = (int32_t)(v[1] + g), v[1] = g;
+            }
+            for (int c = 0; c < j->nc; c++)
+                v[c] = v[c] + 128 < 0 ? 0 : v[c] + 128 > 255 ? 255 : v[c] + 128;
+            if (j->nc < 3)
+                v[1] = v[2] = v[0];
+            dlcc_img_put(o, ty0 - j->y0 + y, tx0 - j->x0 + x, (int)v[0], (int)v[1], (int)v[2]);
+        }
+    return 0;
+}
+
+/* the codestream d[0, n): FF4F FF51 ... */
+DLCC_RT_FN int dlcc_img_j2k_cs(const uint8_t *d, int64_t n, const DlccImgOut *o, uint8_t *ws, int64_t ws_size) {
+    if (ws_size < (int64_t)sizeof(DlccJ2k) + 64)
+        return DLCC_IMG_EARG;
+    DlccJ2k *j = (DlccJ2k *)(void *)ws;
+    memset(j, 0, sizeof *j);
+    j->d = d, j->n = n, j->ws = ws, j->ws_size = ws_size, j->top = (int64_t)sizeof(DlccJ2k);
+    if (n < 4 || d[0] != 0xff || d[1] != 0x4f)
+        return DLCC_IMG_EARG;
+    int64_t pos = 2, ntiles = 0, next_tile = 0, base;
+    int have_siz = 0, have_cod = 0, have_qcd = 0, coc[4] = {0}, qcc[4] = {0};
+    for (;;) {
+        if (n - pos < 4 || d[pos] != 0xff)
+            return DLCC_IMG_EARG;
+        int mk = d[pos + 1];
+        int64_t len = dlcc_img_be16(d + pos + 2);
+        if (len < 2 || len > n - pos - 2)
+            return DLCC_IMG_EARG;
+        const uint8_t *s = d + pos + 4;
+        int64_t sl = len - 2;
+        if (mk == 0x90)
+            break;
+        if (mk == 0x51) { /* SIZ */
+            if (have_siz || sl < 36 + 3)
+                return DLCC_IMG_EARG;
+            j->x1 = dlcc_img_be32(s + 2), j->y1 = dlcc_img_be32(s + 6), j->x0 = dlcc_img_be32(s + 10);
+            j->y0 = dlcc_img_be32(s + 14), j->tw = dlcc_img_be32(s + 18), j->th = dlcc_img_be32(s + 22);
+            j->tx0 = dlcc_img_be32(s + 26), j->ty0 = dlcc_img_be32(s + 30);
+            j->nc = (int)dlcc_img_be16(s + 34);
+            if (j->nc < 1 || j->nc > 4 || sl < 36 + 3 * j->nc)
+                return DLCC_IMG_EARG;
+            for (int c = 0; c < j->nc; c++)
+                if (s[36 + 3 * c] != 7 || s[37 + 3 * c] != 1 || s[38 + 3 * c] != 1)
+                    return DLCC_IMG_EARG; /* 8-bit unsigned, not subsampled */
+            if (j->x0 >= j->x1 || j->y0 >= j->y1 || j->tw == 0 || j->th == 0 || j->tx0 > j->x0 || j->ty0 > j->y0 ||
+                j->tx0 + j->tw <= j->x0 || j->ty0 + j->th <= j->y0 || j->x1 > 0x7fffffff || j->y1 > 0x7fffffff)
+                return DLCC_IMG_EARG;
+            if (j->x1 - j->x0 != o->w || j->y1 - j->y0 != o->h)
+                return DLCC_IMG_ESHAPE;
+            ntiles = ((j->x1 - j->tx0 + j->tw - 1) / j->tw) * ((j->y1 - j->ty0 + j->th - 1) / j->th);
+            have_siz = 1;
+        } else if (mk == 0x52 || mk == 0x53) { /* COD, COC */
+            if (!have_siz)
+                return DLCC_IMG_EARG;
+            int c = 0, scod;
+            if (mk == 0x52) {
+                if (sl < 10)
+                    return DLCC_IMG_EARG;
+                scod = s[0];
+                j->order = s[1], j->layers = (int)dlcc_img_be16(s + 2), j->mct = s[4];
+                j->sop = (scod >> 1) & 1, j->eph = (scod >> 2) & 1;
+                if (j->order > 4 || j->layers < 1 || j->mct > 1 || (j->mct && j->nc < 3))
+                    return DLCC_IMG_EARG;
+                s += 5, sl -= 5;
+                have_cod = 1;
+            } else {
+                if (sl < 7 || (c = s[0]) >= j->nc)
+                    return DLCC_IMG_EARG;
+                scod = s[1], s += 2, sl -= 2;
+                coc[c] = 1;
+            }
+            DlccJ2kComp cp;
+            memset(&cp, 0, sizeof cp);
+            cp.levels = s[0], cp.xcb = s[1] + 2, cp.ycb = s[2] + 2, cp.style = s[3], cp.rev = s[4];
+            if (cp.levels > 32 || cp.xcb > 10 || cp.ycb > 10 || cp.xcb + cp.ycb > 12 || cp.style || cp.rev > 1)
+                return DLCC_IMG_EARG;
+            for (int r = 0; r <= cp.levels; r++)
+                cp.ppx[r] = cp.ppy[r] = 15;
+            if (scod & 1) { /* explicit precinct sizes */
+                if (sl < 5 + cp.levels + 1)
+                    return DLCC_IMG_EARG;
+                for (int r = 0; r <= cp.levels; r++) {
+                    cp.ppx[r] = s[5 + r] & 15, cp.ppy[r] = s[5 + r] >> 4;
+                    if (r && (!cp.ppx[r] || !cp.ppy[r]))
+                        return DLCC_IMG_EARG;
+                }
+            }
+            for (int k = 0; k < j->nc; k++)
+                if (mk == 0x53 ? k == c : !coc[k]) {
+                    j->comp[k].levels = cp.levels, j->comp[k].xcb = cp.xcb, j->comp[k].ycb = cp.ycb;
+                    j->comp[k].style = cp.style, j->comp[k].rev = cp.rev;
+                    memcpy(j->comp[k].ppx, cp.ppx, sizeof cp.ppx), memcpy(j->comp[k].ppy, cp.ppy, sizeof cp.ppy);
+                }
+        } else if (mk == 0x5c || mk == 0x5d) { /* QCD, QCC */
+            if (!have_siz)
+                return DLCC_IMG_EARG;
+            int c = 0;
+            if (mk == 0x5d) {
+                if (sl < 1 || (c = s[0]) >= j->nc)
+                    return DLCC_IMG_EARG;
+                s++, sl--;
+                qcc[c] = 1;
+            }
+            int qs = s[0] & 0x1f;
+            if (sl < 2 || qs > 2 || (qs == 0 && sl - 1 > 97) || (qs == 1 && sl < 3) || (qs == 2 && sl - 1 > 2 * 97))
+                return DLCC_IMG_EARG;
+            for (int k = 0; k < j->nc; k++)
+                if (mk == 0x5d ? k == c : !qcc[k]) {
+                    DlccJ2kComp *q = &j->comp[k];
+                    q->guard = s[0] >> 5, q->qstyle = qs;
+                    memset(q->expn, 0, sizeof q->expn), memset(q->mant, 0, sizeof q->mant);
+                    if (qs == 0) {
+                        for (int64_t e = 0; e < sl - 1; e++)
+                            q->expn[e] = (uint8_t)(s[1 + e] >> 3);
+                        q->expn[99] = (uint8_t)(sl - 1); /* how many */
+                    } else if (qs == 1) { /* derived from the LL band's */
+                        int e0 = (int)(dlcc_img_be16(s + 1) >> 11);
+                        for (int e = 0; e < 97; e++) {
+                            int x = e ? e0 - (e - 1) / 3 : e0;
+                            q->expn[e] = (uint8_t)(x > 0 ? x : 0), q->mant[e] = (uint16_t)(dlcc_img_be16(s + 1) & 0x7ff);
+                        }
+                        q->expn[99] = 97;
+                    } else {
+                        for (int64_t e = 0; e < (sl - 1) / 2; e++)
+                            q->expn[e] = (uint8_t)(dlcc_img_be16(s + 1 + 2 * e) >> 11),
+                            q->mant[e] = (uint16_t)(dlcc_img_be16(s + 1 + 2 * e) & 0x7ff);
+                        q->expn[99] = (uint8_t)((sl - 1) / 2);
+                    }
+                }
+            have_qcd = 1;
+        } else if (mk == 0x5e || mk == 0x5f || mk == 0x60 || mk == 0x61) {
+            return DLCC_IMG_EARG; /* RGN, POC, PPM */
+        }
+        pos += 2 + len;
+    }
+    if (!have_siz || !have_cod || !have_qcd)
+        return DLCC_IMG_EARG;
+    if (j->mct && (j->comp[0].rev != j->comp[1].rev || j->comp[0].rev != j->comp[2].rev))
+        return DLCC_IMG_EARG; /* the RCT or the ICT, not a mix */
+    for (int c = 0; c < j->nc; c++)
+        if (j->comp[c].expn[99] < 3 * j->comp[c].levels + 1)
+            return DLCC_IMG_EARG;
+    base = j->top;
+    /* tile-parts, one per tile, in order */
+    while (n - pos >= 2 && d[pos] == 0xff && d[pos + 1] == 0x90) {
+        if (n - pos < 12 || dlcc_img_be16(d + pos + 2) != 10)
+            return DLCC_IMG_EARG;
+        int64_t isot = dlcc_img_be16(d + pos + 4), psot = dlcc_img_be32(d + pos + 6);
+        int tpsot = d[pos + 10], tnsot = d[pos + 11];
+        if (isot != next_tile || tpsot != 0 || tnsot > 1)
+            return DLCC_IMG_EARG;
+        int64_t end = psot ? pos + psot : n;
+        if (psot && (psot < 14 || psot > n - pos))
+            return DLCC_IMG_EARG;
+        if (!psot && n - pos >= 14 && d[n - 2] == 0xff && d[n - 1] == 0xd9)
+            end = n - 2;
+        int64_t q = pos + 12;
+        for (;;) {
+            if (end - q < 2 || d[q] != 0xff)
+                return DLCC_IMG_EARG;
+            int mk = d[q + 1];
+            if (mk == 0x93) {
+                q += 2;
+                break;
+            }
+            if (end - q < 4)
+                return DLCC_IMG_EARG;
+            int64_t len = dlcc_img_be16(d + q + 2);
+            if (len < 2 || len > end - q - 2)
+                return DLCC_IMG_EARG;
+            if (mk == 0x52 || mk == 0x53 || mk == 0x5c || mk == 0x5d || mk == 0x5e || mk == 0x5f || mk == 0x61)
+                return DLCC_IMG_EARG; /* tile-specific coding parameters */
+            q += 2 + len;
+        }
+        int rc = dlcc_j2k_tile(j, isot, q, end, o, base);
+        if (rc)
+            return rc;
+        next_tile++;
+        pos = end;
+    }
+    return next_tile == ntiles ? 0 : DLCC_IMG_EARG;
+}
+
+/* a JP2 file: boxes; the codestream is the jp2c box */
+DLCC_RT_FN int dlcc_img_j2k(const uint8_t *d, int64_t n, const DlccImgOut *o, uint8_t *ws, int64_t ws_size) {
+    if (n >= 4 && d[0] == 0xff && d[1] == 0x4f)
+        return dlcc_img_j2k_cs(d, n, o, ws, ws_size);
+    int64_t pos = 0;
+    while (n - pos >= 8) {
+        int64_t len = dlcc_img_be32(d + pos), hdr = 8;
+        if (len == 1) {
+            if (n - pos < 16 || dlcc_img_be32(d + pos + 8))
+                return DLCC_IMG_EARG;
+            len = dlcc_img_be32(d + pos + 12), hdr = 16;
+        } else if (len == 0) {
+            len = n - pos;
+        }
+        if (len < hdr || len > n - pos)
+            return DLCC_IMG_EARG;
+        if (!memcmp(d + pos + 4, "jp2c", 4))
+            return dlcc_img_j2k_cs(d + pos + hdr, len - hdr, o, ws, ws_size);
+        pos += len;
+    }
+    return DLCC_IMG_EARG;
+}
+
 /* ---------------------------------------------------------------- entry */
 
 DLCC_RT_FN int dlcc_img_decode(const uint8_t *d, int64_t n, uint8_t *out, int64_t h, int64_t w, int fmt, uint8_t *ws,
@@ -2842,5 +3894,7 @@ DLCC_RT_FN int dlcc_img_decode(const uint8_t *d, int64_t n, uint8_t *out, int64_
         return dlcc_img_jpeg(d, n, &o, ws, ws_size);
     if (!memcmp(d, "RIFF", 4))
         return dlcc_img_webp(d, n, &o, ws, ws_size);
-    return DLCC_IMG_EARG; /* JPEG 2000, GIF...: not supported */
+    if ((d[0] == 0xff && d[1] == 0x4f && d[2] == 0xff && d[3] == 0x51) || (n >= 12 && !memcmp(d, "\0\0\0\x0cjP  \r\n\x87\n", 12)))
+        return dlcc_img_j2k(d, n, &o, ws, ws_size);
+    return DLCC_IMG_EARG; /* GIF...: not supported */
 }

@@ -10,7 +10,10 @@ deflate block type, JPEG with restart markers, non-interleaved scans,
 4:4:0 and 4:1:1 sampling, 16-bit quantisation tables; lossless WebP with
 every transform; lossy WebP from Pillow and, through ctypes, from the same libwebp with the encoder
 options Pillow does not expose: simple loop filter, sharpness, token
-partitions, segment counts) it builds an ONNX
+partitions, segment counts; JPEG 2000 from Pillow's OpenJPEG, reversible, with
+every option Pillow exposes: resolutions, code-block sizes, precinct sizes,
+quality layers, progression orders, tiles, offsets, MCT, JP2 or raw; and
+irreversible 9/7) it builds an ONNX
 model with one ImageDecoder node per image (opset 20, made by hand: Debian's
 onnx 1.12 does not know the operator; two models in all, compiled in
 parallel) whose outputs are declared [H, W, C], compiles it with dlcc and
@@ -104,6 +107,8 @@ int main(int argc, char **argv) {
         size_t n = fread(buf, 1, sizeof buf, f);
         fclose(f);
         long wsn = 32768 + 9 * (w + 32) * (h + 32) + 4 * (w + 32) + (long)n + h * (8 * w + 8) + 64;
+        long j2k = 32768 + 40 * w * h + 1536 * (w + h) + 40 * (long)n + 524288; /* codegen/emit_image.c */
+        if (j2k > wsn) wsn = j2k;
         unsigned char *ws = malloc((size_t)wsn), *out = malloc((size_t)(h * w * 3));
         for (size_t k = 0; k <= n; k += (n > 2000 ? 3 : 1)) {
             unsigned char *in = malloc(k ? k : 1);
@@ -671,6 +676,71 @@ def make_cases(rng):
     add("webp_ll_rgba", pil_bytes(Image.fromarray(rgba, "RGBA"), "WEBP", lossless=True))
     add("webp_ll_rgba_exact_G", pil_bytes(Image.fromarray(rgba, "RGBA"), "WEBP", lossless=True, exact=True), "Grayscale")
     add("webp_ll_icc_BGR", pil_bytes(img(20, 20), "WEBP", lossless=True, icc_profile=b"\0" * 33), "BGR")  # VP8X + VP8L
+    # JPEG 2000 (reversible 5/3; Pillow's OpenJPEG): sizes, modes, JP2 and raw codestreams, resolutions,
+    # code-block sizes, quality layers, progression orders, tiles and offsets, MCT
+    def j2k(im, **kw):
+        return pil_bytes(im, "JPEG2000", **kw)
+
+    def rgba(w, h):
+        a = np.asarray(img(w, h))
+        return Image.fromarray(np.concatenate([a, a[..., :1] ^ 0x5a], -1), "RGBA")
+
+    for (w, h) in [(1, 1), (7, 5), (32, 32), (33, 47), (64, 48), (130, 70)]:
+        for mode in ("RGB", "L", "RGBA"):
+            im = rgba(w, h) if mode == "RGBA" else img(w, h, mode)
+            add("j2k_%dx%d_%s" % (w, h, mode), j2k(im))
+            add("j2k_%dx%d_%s_raw" % (w, h, mode), j2k(im, no_jp2=True))
+    add("j2k_21x13_LA", j2k(img(21, 13, "LA")))
+    add("j2k_21x13_LA_G", j2k(img(21, 13, "LA"), no_jp2=True), "Grayscale")
+    add("j2k_33x47_BGR", j2k(img(33, 47)), "BGR")
+    add("j2k_33x47_G", j2k(img(33, 47)), "Grayscale")
+    add("j2k_33x47_L_G", j2k(img(33, 47, "L")), "Grayscale")
+    add("j2k_33x47_RGBA_G", j2k(rgba(33, 47), no_jp2=True), "Grayscale")
+    for r in range(1, 7):
+        add("j2k_res%d" % r, j2k(img(33, 47), num_resolutions=r))
+        add("j2k_res%d_130x70" % r, j2k(img(130, 70), num_resolutions=r, no_jp2=True))
+    for cb in [(4, 4), (16, 64), (64, 16), (8, 32), (32, 32), (64, 64)]:
+        add("j2k_cb%dx%d" % cb, j2k(img(130, 70), codeblock_size=cb))
+    for prog in ["LRCP", "RLCP", "RPCL", "PCRL", "CPRL"]:
+        add("j2k_prog_%s_layers" % prog, j2k(img(64, 48), progression=prog, quality_mode="rates",
+                                             quality_layers=[30, 10, 0]))
+        add("j2k_prog_%s_tiles" % prog, j2k(img(130, 70), progression=prog, tile_size=(32, 32), num_resolutions=3))
+        add("j2k_prog_%s_rgba_lossy_layers" % prog, j2k(rgba(33, 47), progression=prog, quality_mode="rates",
+                                                        quality_layers=[60, 20]))
+    for prog in ["LRCP", "RLCP", "RPCL", "PCRL", "CPRL"]:
+        for ps in [(16, 16), (32, 64), (128, 128)]:
+            add("j2k_prec_%s_%dx%d" % (prog, ps[0], ps[1]), j2k(img(130, 70), progression=prog, precinct_size=ps,
+                                                            codeblock_size=(16, 16), quality_mode="rates",
+                                                            quality_layers=[20, 5, 0]))
+        add("j2k_prec_tiles_%s" % prog, j2k(img(130, 70), progression=prog, precinct_size=(32, 16), tile_size=(48, 40),
+                                            num_resolutions=3))
+        add("j2k_prec_offset_%s" % prog, j2k(img(33, 47), progression=prog, precinct_size=(16, 32), offset=(3, 5),
+                                             tile_offset=(1, 2), tile_size=(16, 16), num_resolutions=3, no_jp2=True))
+    add("j2k_layers_db", j2k(img(64, 48), quality_mode="dB", quality_layers=[30, 40, 50]))
+    add("j2k_layers_rates", j2k(img(130, 70), quality_mode="rates", quality_layers=[80, 40, 20, 5]))
+    add("j2k_layers_rates_only_lossy", j2k(img(130, 70), quality_mode="rates", quality_layers=[40, 10]))
+    add("j2k_tile_7x5", j2k(img(33, 47), tile_size=(7, 5), num_resolutions=2))
+    add("j2k_tile_64", j2k(img(130, 70), tile_size=(64, 64)))
+    add("j2k_tile_offset", j2k(img(130, 70), tile_size=(64, 64), tile_offset=(10, 5), offset=(20, 7)))
+    add("j2k_offset_odd", j2k(img(33, 47), offset=(3, 5), tile_offset=(1, 2), tile_size=(16, 16), no_jp2=True))
+    add("j2k_mct1", j2k(img(64, 48), mct=1))
+    add("j2k_mct1_tiles_layers", j2k(img(130, 70), mct=1, tile_size=(48, 40), quality_mode="rates",
+                                     quality_layers=[20, 0]))
+    add("j2k_mct0", j2k(img(64, 48), mct=0))
+    # irreversible (9/7, float): OpenJPEG's arithmetic, operation for operation
+    for (w, h) in [(1, 1), (7, 5), (33, 47), (130, 70)]:
+        for mode in ("RGB", "L", "RGBA"):
+            im = rgba(w, h) if mode == "RGBA" else img(w, h, mode)
+            add("j2k_97_%dx%d_%s" % (w, h, mode), j2k(im, irreversible=True, no_jp2=mode == "L"))
+    for r in (1, 2, 4, 6):
+        add("j2k_97_res%d" % r, j2k(img(33, 47), irreversible=True, num_resolutions=r))
+    add("j2k_97_mct1_layers", j2k(img(64, 48), irreversible=True, mct=1, quality_mode="rates", quality_layers=[30, 10, 0]))
+    add("j2k_97_mct0_db", j2k(img(64, 48), irreversible=True, mct=0, quality_mode="dB", quality_layers=[30, 45]))
+    add("j2k_97_tiles_RPCL", j2k(img(130, 70), irreversible=True, progression="RPCL", tile_size=(32, 32),
+                                 precinct_size=(16, 16), num_resolutions=3))
+    add("j2k_97_offset_G", j2k(img(33, 47), irreversible=True, offset=(3, 5), tile_offset=(1, 2), tile_size=(16, 16),
+                              num_resolutions=2),
+        "Grayscale")
     # other formats: unsupported at run time
     frames = [img(16, 16), sharp(16, 16)]
     add("webp_animated", pil_bytes(frames[0], "WEBP", save_all=True, append_images=frames[1:], duration=100), "RGB", -1)
@@ -793,7 +863,7 @@ def main():
             rc, o = runner.build_and_run("shape_mismatch_" + kind, [(d, "RGB", (10, 13, 3))])
             return [("shape_mismatch_" + kind, rc == -3, "net_run returned %s, want -3" % (rc if rc is not None else o))]
 
-        for kind, fmt in [("png", "PNG"), ("jpeg", "JPEG"), ("bmp", "BMP"), ("webp", "WEBP")]:
+        for kind, fmt in [("png", "PNG"), ("jpeg", "JPEG"), ("bmp", "BMP"), ("webp", "WEBP"), ("jp2", "JPEG2000")]:
             jobs.append(lambda kind=kind, fmt=fmt: shape_mismatch(kind, pil_bytes(Image.new("RGB", (12, 10), (1, 2, 3)), fmt)))
         im = Image.fromarray(rng.integers(0, 255, (10, 12, 3)).astype(np.uint8))
 
@@ -827,6 +897,10 @@ def main():
         jobs.append(lambda: truncated("truncated_webp_end", webp[:len(webp) - 3]))
         webpl = pil_bytes(Image.fromarray(rng.integers(0, 255, (24, 24, 3)).astype(np.uint8)), "WEBP", lossless=True)
         jobs.append(lambda: truncated("truncated_webp_lossless", webpl[:len(webpl) * 2 // 3]))
+        jp2 = pil_bytes(Image.fromarray(rng.integers(0, 255, (24, 24, 3)).astype(np.uint8)), "JPEG2000")
+        jobs.append(lambda: truncated("truncated_jp2", jp2[:len(jp2) // 2]))
+        jobs.append(lambda: truncated("truncated_jp2_header", jp2[:len(jp2) // 8]))
+        jobs.append(lambda: truncated("truncated_jp2_end", jp2[:len(jp2) - 3]))
 
         def sweep():
             # every prefix and corrupted copies of a sample of files through the decoder alone, sanitized
@@ -844,7 +918,8 @@ def main():
                       "png_rgb", "png_ct3_d2_i1", "png_ct6_d16_i1", "png_ct2_d8_i0_fixed", "png_ct0_d8_i0_stored",
                       "bmp_p", "bmp_32", "pbm", "ppm", "tiff_be_strips", "tiff_l", "jpeg_gray", "webp_17x9_q75",
                       "webp_rgba", "webp_sharp_m2", "webp_enc_simple_sharp7_sharp_q90", "webp_enc_parts8_noise_q5", "webp_ll_noise_33x47_m4", "webp_ll_pal4_17x9", "webp_ll_pal200_33x47_m6",
-                      "webp_ll_rgba", "webp_ll_sharp_130x90_m6")
+                      "webp_ll_rgba", "webp_ll_sharp_130x90_m6", "j2k_33x47_RGB", "j2k_7x5_RGBA_raw",
+                      "j2k_prog_RPCL_layers", "j2k_tile_7x5", "j2k_prec_PCRL_16x16", "j2k_cb4x4", "j2k_mct1_tiles_layers", "j2k_offset_odd", "j2k_97_33x47_RGB")
             for name, data, fmt, expect in cases:
                 if expect != "pil" or not name.startswith(sample):
                     continue
