@@ -461,17 +461,21 @@ bool codegen_emit_calls(Codegen *cg, Buf *out, Value *const *roots, int n_roots)
 
 /* ---------------------------------------------------------------- API functions */
 
+/* One dlcc_tensor_desc initialiser line; rank -1 (a sequence or absent
+ * optional slot): dims[0] counts the items. */
+static void codegen_put_desc(Buf *out, const char *name, DType dt, int rank, const int64_t *dims) {
+    buf_puts(out, "    {");
+    codegen_put_string(out, name);
+    buf_printf(out, ", %d, %d, {", (int)dt, rank);
+    for (int d = 0; d < (rank < 0 ? 1 : rank); d++)
+        buf_printf(out, "%s%lld", d ? ", " : "", (long long)dims[d]);
+    buf_printf(out, "%s}},\n", rank ? "" : "0");
+}
+
 void codegen_emit_descs(Codegen *cg, Buf *out, const char *what, Value *const *vals, int n) {
     buf_printf(out, "const dlcc_tensor_desc %s_%s[%d] = {\n", cg->prefix, what, n > 0 ? n : 1);
-    for (int i = 0; i < n; i++) {
-        const Value *v = vals[i];
-        buf_puts(out, "    {");
-        codegen_put_string(out, v->name);
-        buf_printf(out, ", %d, %d, {", (int)v->dtype, v->rank);
-        for (int d = 0; d < v->rank; d++)
-            buf_printf(out, "%s%lld", d ? ", " : "", (long long)v->dims[d]);
-        buf_printf(out, "%s}},\n", v->rank ? "" : "0");
-    }
+    for (int i = 0; i < n; i++)
+        codegen_put_desc(out, vals[i]->name, vals[i]->dtype, vals[i]->rank, vals[i]->dims);
     if (n == 0)
         buf_puts(out, "    {0, 0, 0, {0}},\n");
     buf_puts(out, "};\n");
@@ -516,15 +520,6 @@ static void codegen_emit_slot_checks(Codegen *cg, Buf *out, bool output, const c
     for (int k = 0; slots && k < n; k++)
         if ((slots[k].kind == IO_SEQUENCE || slots[k].kind == IO_OPTIONAL_SEQUENCE) && slots[k].n > 0)
             buf_printf(out, "    if (!%s[%d])\n        return -DLCC_ERR_ARG;\n", arr, k);
-}
-
-static void codegen_put_desc(Buf *out, const char *name, DType dt, int rank, const int64_t *dims) {
-    buf_puts(out, "    {");
-    codegen_put_string(out, name);
-    buf_printf(out, ", %d, %d, {", (int)dt, rank);
-    for (int d = 0; d < (rank < 0 ? 1 : rank); d++) /* rank -1: dims[0] counts the items */
-        buf_printf(out, "%s%lld", d ? ", " : "", (long long)dims[d]);
-    buf_printf(out, "%s}},\n", rank ? "" : "0");
 }
 
 /* net_inputs[] / net_outputs[] of a graph with slots, and the

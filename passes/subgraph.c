@@ -609,8 +609,6 @@ bool subgraph_unroll_sequence_loop(Graph *g, int pos, Ctx *c) {
     int64_t t = data_get_i64(m->dtype, m->data, 0);
     if (t < 0 || t > 1024 || (t == 0 && b->n_outputs - 1 - N > 0))
         return node_error(c, n, "it carries a sequence; %lld iterations cannot be unrolled", (long long)t);
-    for (int k = 0; k < b->n_inputs; k++) /* the copies' types come from the parent */
-        b->inputs[k]->rank = -1;
     return unroll_loop(g, pos, b, t, c) >= 0;
 }
 
